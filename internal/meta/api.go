@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"syscall"
@@ -64,7 +65,8 @@ const (
 	SetAtimeNow
 	SetMtimeNow
 	SetCtime
-	SetKillSUID // clear suid/sgid as a write by this caller would (HANDLE_KILLPRIV_V2)
+	SetKillSUID   // clear suid/sgid as a write by this caller would (HANDLE_KILLPRIV_V2)
+	SetFromHandle // through an open file (ftruncate): no write permission check
 )
 
 // SetAttrIn is a setattr request.
@@ -127,3 +129,5 @@ func Errno(err error) syscall.Errno {
 	}
 	return syscall.EIO
 }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -1,0 +1,103 @@
+package meta
+
+import (
+	"context"
+	"time"
+)
+
+// reclaimOrphans purges files that were unlinked while open by a process
+// that is gone: at start nobody holds anything open.
+func (fs *FS) reclaimOrphans(ctx context.Context) error {
+	var inos []uint64
+	prefix := []byte{tagOrphan}
+	err := fs.view(ctx, func(r reader) error {
+		return r.r.Scan(prefix, endOf(prefix), func(k, v []byte) bool {
+			if len(k) == 9 {
+				inos = append(inos, beUint64(k[1:]))
+			}
+			return true
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, ino := range inos {
+		err := fs.update(ctx, func(t *tx) error {
+			n, err := t.inode(ino)
+			if err != nil {
+				t.t.Delete(orphanKey(ino))
+				return nil
+			}
+			return t.purge(n)
+		})
+		if err != nil {
+			return err
+		}
+		fs.log.Info("reclaimed orphan inode", "ino", ino)
+	}
+	return nil
+}
+
+func (fs *FS) wakeReaper() {
+	select {
+	case fs.reap <- struct{}{}:
+	default:
+	}
+}
+
+// reaper deletes garbage objects: first the objects, then their records,
+// so a crash in between only repeats a delete.
+func (fs *FS) reaper() {
+	defer close(fs.reapDone)
+	retry := time.NewTimer(time.Hour)
+	defer retry.Stop()
+	for {
+		select {
+		case <-fs.stop:
+			return
+		case <-fs.reap:
+		case <-retry.C:
+		}
+		if fs.opts.DeleteObjects == nil {
+			continue
+		}
+		if err := fs.ReapGarbage(context.Background()); err != nil {
+			fs.log.Warn("deleting unreferenced objects failed; will retry", "err", err)
+			retry.Reset(10 * time.Second)
+		}
+	}
+}
+
+// ReapGarbage deletes every object recorded as garbage.
+func (fs *FS) ReapGarbage(ctx context.Context) error {
+	if fs.opts.DeleteObjects == nil {
+		return nil
+	}
+	prefix := []byte{tagGarbage}
+	for {
+		var ids []uint64
+		err := fs.view(ctx, func(r reader) error {
+			return r.r.Scan(prefix, endOf(prefix), func(k, v []byte) bool {
+				if len(k) == 9 {
+					ids = append(ids, beUint64(k[1:]))
+				}
+				return len(ids) < 1000
+			})
+		})
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		if err := fs.opts.DeleteObjects(ctx, ids); err != nil {
+			return err
+		}
+		err = fs.update(ctx, func(t *tx) error {
+			for _, id := range ids {
+				t.t.Delete(garbageKey(id))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+}

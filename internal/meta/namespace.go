@@ -1,0 +1,230 @@
+package meta
+
+import (
+	"context"
+	"syscall"
+)
+
+// Lookup resolves name in directory parent. Looking up needs search (x)
+// permission on parent. "." and ".." resolve to parent and its parent.
+func (fs *FS) Lookup(ctx context.Context, c Caller, parent uint64, name string) (Attr, error) {
+	var a Attr
+	err := fs.view(ctx, func(r reader) error {
+		p, err := r.dir(parent)
+		if err != nil {
+			return err
+		}
+		if err := access(c, p, mayExec); err != nil {
+			return err
+		}
+		switch name {
+		case ".":
+			a = p.Attr
+			return nil
+		case "..":
+			pp, err := r.inode(p.Parent)
+			if err != nil {
+				return err
+			}
+			a = pp.Attr
+			return nil
+		}
+		if len(name) > 255 {
+			return syscall.ENAMETOOLONG
+		}
+		d, ok, err := r.dirent(parent, name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return syscall.ENOENT
+		}
+		n, err := r.inode(d.Ino)
+		if err != nil {
+			return err
+		}
+		a = n.Attr
+		return nil
+	})
+	return a, fail("lookup", parent, name, err)
+}
+
+// GetAttr returns the attributes of ino.
+func (fs *FS) GetAttr(ctx context.Context, ino uint64) (Attr, error) {
+	var a Attr
+	err := fs.view(ctx, func(r reader) error {
+		n, err := r.inode(ino)
+		if err == nil {
+			a = n.Attr
+		}
+		return err
+	})
+	return a, fail("getattr", ino, "", err)
+}
+
+// Readlink returns the target of symlink ino.
+func (fs *FS) Readlink(ctx context.Context, ino uint64) (string, error) {
+	var target string
+	err := fs.view(ctx, func(r reader) error {
+		n, err := r.inode(ino)
+		if err != nil {
+			return err
+		}
+		if n.fileType() != syscall.S_IFLNK {
+			return errInval
+		}
+		target = n.Target
+		return nil
+	})
+	return target, fail("readlink", ino, "", err)
+}
+
+// Mknod makes a regular file, fifo, socket or device node.
+func (fs *FS) Mknod(ctx context.Context, c Caller, parent uint64, name string, mode, rdev uint32) (Attr, error) {
+	switch mode & syscall.S_IFMT {
+	case 0:
+		mode |= syscall.S_IFREG
+	case syscall.S_IFREG, syscall.S_IFIFO, syscall.S_IFSOCK:
+		rdev = 0
+	case syscall.S_IFCHR, syscall.S_IFBLK:
+		if c.UID != 0 {
+			return Attr{}, fail("mknod", parent, name, errPerm)
+		}
+	default:
+		return Attr{}, fail("mknod", parent, name, errInval)
+	}
+	a, err := fs.makeNode(ctx, c, parent, name, mode, rdev, "")
+	return a, fail("mknod", parent, name, err)
+}
+
+// Mkdir makes a directory.
+func (fs *FS) Mkdir(ctx context.Context, c Caller, parent uint64, name string, mode uint32) (Attr, error) {
+	a, err := fs.makeNode(ctx, c, parent, name, syscall.S_IFDIR|mode&0o7777, 0, "")
+	return a, fail("mkdir", parent, name, err)
+}
+
+// Symlink makes a symbolic link to target.
+func (fs *FS) Symlink(ctx context.Context, c Caller, parent uint64, name, target string) (Attr, error) {
+	if target == "" || len(target) > 4095 {
+		return Attr{}, fail("symlink", parent, name, syscall.ENOENT)
+	}
+	a, err := fs.makeNode(ctx, c, parent, name, syscall.S_IFLNK|0o777, 0, target)
+	return a, fail("symlink", parent, name, err)
+}
+
+// Create makes a regular file and opens it (as Open does) in one step.
+// An existing name is EEXIST.
+func (fs *FS) Create(ctx context.Context, c Caller, parent uint64, name string, mode, flags uint32) (Attr, error) {
+	ino, err := fs.inos.alloc(ctx, fs, 1)
+	if err != nil {
+		return Attr{}, fail("create", parent, name, err)
+	}
+	fs.openInc(ino) // counted before the inode exists, so no unlink can miss it
+	a, err := fs.makeNodeIno(ctx, c, ino, parent, name, syscall.S_IFREG|mode&0o7777, 0, "")
+	if err != nil {
+		fs.openDec(ino)
+	}
+	return a, fail("create", parent, name, err)
+}
+
+func (fs *FS) makeNode(ctx context.Context, c Caller, parent uint64, name string, mode, rdev uint32, target string) (Attr, error) {
+	ino, err := fs.inos.alloc(ctx, fs, 1)
+	if err != nil {
+		return Attr{}, err
+	}
+	return fs.makeNodeIno(ctx, c, ino, parent, name, mode, rdev, target)
+}
+
+func (fs *FS) makeNodeIno(ctx context.Context, c Caller, ino, parent uint64, name string, mode, rdev uint32, target string) (Attr, error) {
+	if err := validName(name); err != nil {
+		return Attr{}, err
+	}
+	var a Attr
+	err := fs.update(ctx, func(t *tx) error {
+		p, err := t.dir(parent)
+		if err != nil {
+			return err
+		}
+		if err := access(c, p, mayWrite|mayExec); err != nil {
+			return err
+		}
+		if _, ok, err := t.dirent(parent, name); err != nil {
+			return err
+		} else if ok {
+			return syscall.EEXIST
+		}
+		n := &inode{Attr: Attr{
+			Ino: ino, Mode: mode, Nlink: 1, UID: c.UID, GID: c.GID, Rdev: rdev,
+			Atime: t.now, Mtime: t.now, Ctime: t.now,
+		}, Target: target}
+		if p.Mode&syscall.S_ISGID != 0 {
+			n.GID = p.GID
+			if n.isDir() {
+				n.Mode |= syscall.S_ISGID
+			}
+		}
+		if !n.isDir() && n.Mode&syscall.S_ISGID != 0 && c.UID != 0 && !c.InGroup(n.GID) {
+			n.Mode &^= syscall.S_ISGID
+		}
+		if n.isDir() {
+			n.Nlink = 2
+			n.Parent = parent
+			p.Nlink++
+		}
+		if n.fileType() == syscall.S_IFLNK {
+			n.Size = uint64(len(target))
+		}
+		p.Mtime, p.Ctime = t.now, t.now
+		t.putInode(n)
+		t.putInode(p)
+		t.putDirent(parent, name, dirent{Ino: ino, Type: n.fileType()})
+		t.files++
+		a = n.Attr
+		return nil
+	})
+	return a, err
+}
+
+// Link makes newName in newParent another name of ino.
+func (fs *FS) Link(ctx context.Context, c Caller, ino, newParent uint64, newName string) (Attr, error) {
+	if err := validName(newName); err != nil {
+		return Attr{}, fail("link", newParent, newName, err)
+	}
+	var a Attr
+	err := fs.update(ctx, func(t *tx) error {
+		n, err := t.inode(ino)
+		if err != nil {
+			return err
+		}
+		if n.isDir() {
+			return errPerm
+		}
+		if n.Nlink == 0 {
+			return syscall.ENOENT
+		}
+		p, err := t.dir(newParent)
+		if err != nil {
+			return err
+		}
+		if err := access(c, p, mayWrite|mayExec); err != nil {
+			return err
+		}
+		if _, ok, err := t.dirent(newParent, newName); err != nil {
+			return err
+		} else if ok {
+			return syscall.EEXIST
+		}
+		if n.Nlink >= 65000 {
+			return syscall.EMLINK
+		}
+		n.Nlink++
+		n.Ctime = t.now
+		p.Mtime, p.Ctime = t.now, t.now
+		t.putInode(n)
+		t.putInode(p)
+		t.putDirent(newParent, newName, dirent{Ino: ino, Type: n.fileType()})
+		a = n.Attr
+		return nil
+	})
+	return a, fail("link", newParent, newName, err)
+}

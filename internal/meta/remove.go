@@ -1,0 +1,170 @@
+package meta
+
+import (
+	"context"
+	"syscall"
+
+	"github.com/ferryfs/ferry/internal/chunk"
+)
+
+// Unlink removes name from parent; the inode goes when its last name and
+// its last open are gone.
+func (fs *FS) Unlink(ctx context.Context, c Caller, parent uint64, name string) error {
+	err := fs.update(ctx, func(t *tx) error {
+		p, n, err := t.removable(c, parent, name)
+		if err != nil {
+			return err
+		}
+		if n.isDir() {
+			return syscall.EISDIR
+		}
+		t.delDirent(parent, name)
+		p.Mtime, p.Ctime = t.now, t.now
+		t.putInode(p)
+		return t.dropLink(n)
+	})
+	return fail("unlink", parent, name, err)
+}
+
+// Rmdir removes the empty directory name from parent.
+func (fs *FS) Rmdir(ctx context.Context, c Caller, parent uint64, name string) error {
+	if name == "." {
+		return fail("rmdir", parent, name, errInval)
+	}
+	if name == ".." {
+		return fail("rmdir", parent, name, syscall.ENOTEMPTY)
+	}
+	err := fs.update(ctx, func(t *tx) error {
+		p, n, err := t.removable(c, parent, name)
+		if err != nil {
+			return err
+		}
+		if !n.isDir() {
+			return syscall.ENOTDIR
+		}
+		if err := t.mustBeEmpty(n.Ino); err != nil {
+			return err
+		}
+		t.delDirent(parent, name)
+		p.Nlink--
+		p.Mtime, p.Ctime = t.now, t.now
+		t.putInode(p)
+		return t.purge(n)
+	})
+	return fail("rmdir", parent, name, err)
+}
+
+// removable looks up name in parent and checks that c may remove it.
+func (t *tx) removable(c Caller, parent uint64, name string) (*inode, *inode, error) {
+	if err := validName(name); err != nil {
+		return nil, nil, err
+	}
+	p, err := t.dir(parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := access(c, p, mayWrite|mayExec); err != nil {
+		return nil, nil, err
+	}
+	d, ok, err := t.dirent(parent, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return nil, nil, syscall.ENOENT
+	}
+	n, err := t.inode(d.Ino)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !stickyOK(c, p, n) {
+		return nil, nil, errPerm
+	}
+	return p, n, nil
+}
+
+func (t *tx) mustBeEmpty(dir uint64) error {
+	empty := true
+	prefix := direntPrefix(dir)
+	err := t.r.Scan(prefix, endOf(prefix), func(k, v []byte) bool {
+		empty = false
+		return false
+	})
+	if err != nil {
+		return err
+	}
+	if !empty {
+		return syscall.ENOTEMPTY
+	}
+	return nil
+}
+
+// dropLink takes one link away from a non-directory; at zero links the
+// inode becomes an orphan if it is open, or is purged.
+func (t *tx) dropLink(n *inode) error {
+	n.Nlink--
+	n.Ctime = t.now
+	if n.Nlink > 0 {
+		t.putInode(n)
+		return nil
+	}
+	if t.fs.openCount(n.Ino) > 0 {
+		t.putInode(n)
+		t.put(orphanKey(n.Ino), nil)
+		return nil
+	}
+	return t.purge(n)
+}
+
+// purge deletes an inode and everything it owns.
+func (t *tx) purge(n *inode) error {
+	ino := n.Ino
+	var garbage []uint64
+	bp := blockPrefix(ino)
+	var keys [][]byte
+	err := t.scan(bp, endOf(bp), func(k, p []byte) (bool, error) {
+		ps, err := decodePieces(p)
+		if err != nil {
+			return false, err
+		}
+		for id := range chunk.Objects(ps) {
+			garbage = append(garbage, id)
+		}
+		keys = append(keys, append([]byte(nil), k...))
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	xp := xattrPrefix(ino)
+	err = t.r.Scan(xp, endOf(xp), func(k, v []byte) bool {
+		keys = append(keys, append([]byte(nil), k...))
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		t.t.Delete(k)
+	}
+	t.dropObjects(garbage)
+	t.t.Delete(inodeKey(ino))
+	t.t.Delete(orphanKey(ino))
+	t.files--
+	if n.isReg() {
+		t.bytes -= int64(n.Size)
+	}
+	return nil
+}
+
+// endOf is the end of the key range sharing prefix.
+func endOf(prefix []byte) []byte {
+	end := append([]byte(nil), prefix...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,242 @@
+package meta
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"syscall"
+
+	"github.com/ferryfs/ferry/internal/chunk"
+	"github.com/ferryfs/ferry/internal/kv"
+)
+
+// reader wraps a kv.Reader with typed, checksum-verified accessors.
+type reader struct {
+	r  kv.Reader
+	fs *FS
+}
+
+// get returns the verified payload under key, ok=false if it is missing.
+func (r reader) get(key []byte) ([]byte, bool, error) {
+	v, err := r.r.Get(key)
+	if errors.Is(err, kv.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	p, err := unseal(key, v)
+	if err != nil {
+		r.fs.corrupt(key)
+		return nil, false, err
+	}
+	return p, true, nil
+}
+
+func (r reader) inode(ino uint64) (*inode, error) {
+	p, ok, err := r.get(inodeKey(ino))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, syscall.ENOENT
+	}
+	n, err := decodeInode(ino, p)
+	if err != nil {
+		r.fs.corrupt(inodeKey(ino))
+	}
+	return n, err
+}
+
+// dir returns ino, failing with ENOTDIR if it is not a directory and ENOENT
+// if it was removed.
+func (r reader) dir(ino uint64) (*inode, error) {
+	n, err := r.inode(ino)
+	if err != nil {
+		return nil, err
+	}
+	if !n.isDir() {
+		return nil, syscall.ENOTDIR
+	}
+	if n.Nlink == 0 {
+		return nil, syscall.ENOENT
+	}
+	return n, nil
+}
+
+func (r reader) dirent(parent uint64, name string) (dirent, bool, error) {
+	k := direntKey(parent, name)
+	p, ok, err := r.get(k)
+	if err != nil || !ok {
+		return dirent{}, ok, err
+	}
+	d, err := decodeDirent(p)
+	if err != nil {
+		r.fs.corrupt(k)
+	}
+	return d, true, err
+}
+
+func (r reader) block(ino, idx uint64) ([]chunk.Piece, error) {
+	k := blockKey(ino, idx)
+	p, ok, err := r.get(k)
+	if err != nil || !ok {
+		return nil, err
+	}
+	ps, err := decodePieces(p)
+	if err != nil {
+		r.fs.corrupt(k)
+	}
+	return ps, err
+}
+
+// scan iterates verified records in [start, end).
+func (r reader) scan(start, end []byte, fn func(key, payload []byte) (bool, error)) error {
+	var ferr error
+	err := r.r.Scan(start, end, func(k, v []byte) bool {
+		p, err := unseal(k, v)
+		if err != nil {
+			r.fs.corrupt(k)
+			ferr = err
+			return false
+		}
+		more, err := fn(k, p)
+		if err != nil {
+			ferr = err
+			return false
+		}
+		return more
+	})
+	if err != nil {
+		return err
+	}
+	return ferr
+}
+
+// tx is a read-write transaction with typed accessors. It accumulates the
+// usage delta and the work to do once it commits.
+type tx struct {
+	reader
+	t         kv.Txn
+	now       int64
+	files     int64
+	bytes     int64
+	garbage   bool // objects were dropped: wake the reaper
+}
+
+func (t *tx) put(key, payload []byte) { t.t.Set(key, seal(key, payload)) }
+
+func (t *tx) putInode(n *inode) { t.put(inodeKey(n.Ino), n.encode()) }
+
+func (t *tx) putDirent(parent uint64, name string, d dirent) {
+	t.put(direntKey(parent, name), d.encode())
+}
+
+func (t *tx) delDirent(parent uint64, name string) { t.t.Delete(direntKey(parent, name)) }
+
+func (t *tx) putBlock(ino, idx uint64, ps []chunk.Piece) {
+	if len(ps) == 0 {
+		t.t.Delete(blockKey(ino, idx))
+		return
+	}
+	t.put(blockKey(ino, idx), encodePieces(ps))
+}
+
+// dropObjects records objects nobody references any more.
+func (t *tx) dropObjects(ids []uint64) {
+	for _, id := range ids {
+		t.put(garbageKey(id), nil)
+		t.garbage = true
+	}
+}
+
+// update runs fn in a transaction, retried on conflict by the store.
+func (fs *FS) update(ctx context.Context, fn func(t *tx) error) error {
+	var garbage bool
+	err := fs.store.Update(ctx, func(kt kv.Txn) error {
+		t := &tx{reader: reader{r: kt, fs: fs}, t: kt, now: fs.opts.Now().UnixNano()}
+		if err := fn(t); err != nil {
+			return err
+		}
+		if t.files != 0 || t.bytes != 0 {
+			if err := t.applyUsage(); err != nil {
+				return err
+			}
+		}
+		garbage = t.garbage
+		return nil
+	})
+	if err == nil && garbage {
+		fs.wakeReaper()
+	}
+	return err
+}
+
+func (t *tx) applyUsage() error {
+	var u usage
+	p, ok, err := t.get(usageKey())
+	if err != nil {
+		return err
+	}
+	if ok {
+		if u, err = decodeUsage(p); err != nil {
+			return err
+		}
+	}
+	u.Files = uint64(max(int64(u.Files)+t.files, 0))
+	u.Bytes = uint64(max(int64(u.Bytes)+t.bytes, 0))
+	t.put(usageKey(), u.encode())
+	return nil
+}
+
+// view runs fn on a consistent snapshot.
+func (fs *FS) view(ctx context.Context, fn func(r reader) error) error {
+	return fs.store.View(ctx, func(kr kv.Reader) error { return fn(reader{r: kr, fs: fs}) })
+}
+
+func (fs *FS) corrupt(key []byte) {
+	fs.log.Error("corrupt metadata record: checksum mismatch", "key", fmt.Sprintf("%x", key))
+}
+
+// fail wraps err as the *Error of an operation.
+func fail(op string, ino uint64, name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var me *Error
+	if errors.As(err, &me) {
+		return err
+	}
+	var en syscall.Errno
+	if !errors.As(err, &en) {
+		err = fmt.Errorf("%w: %w", syscall.EIO, err)
+	}
+	return &Error{Op: op, Ino: ino, Name: name, Err: err}
+}
+
+const pieceLen = 20
+
+func encodePieces(ps []chunk.Piece) []byte {
+	b := make([]byte, 0, len(ps)*pieceLen)
+	for _, p := range ps {
+		b = binary.LittleEndian.AppendUint64(b, p.Obj)
+		b = binary.LittleEndian.AppendUint32(b, p.ObjOff)
+		b = binary.LittleEndian.AppendUint32(b, p.Off)
+		b = binary.LittleEndian.AppendUint32(b, p.Len)
+	}
+	return b
+}
+
+func decodePieces(b []byte) ([]chunk.Piece, error) {
+	if len(b)%pieceLen != 0 {
+		return nil, errCorrupt
+	}
+	ps := make([]chunk.Piece, len(b)/pieceLen)
+	le := binary.LittleEndian
+	for i := range ps {
+		r := b[i*pieceLen:]
+		ps[i] = chunk.Piece{Obj: le.Uint64(r), ObjOff: le.Uint32(r[8:]), Off: le.Uint32(r[12:]), Len: le.Uint32(r[16:])}
+	}
+	return ps, nil
+}
