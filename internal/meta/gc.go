@@ -38,6 +38,10 @@ func (fs *FS) reclaimOrphans(ctx context.Context) error {
 	return nil
 }
 
+// reapDelay is how long the reaper lets garbage accumulate before it syncs
+// and deletes it.
+const reapDelay = 200 * time.Millisecond
+
 func (fs *FS) wakeReaper() {
 	select {
 	case fs.reap <- struct{}{}:
@@ -56,6 +60,12 @@ func (fs *FS) reaper() {
 		case <-fs.stop:
 			return
 		case <-fs.reap:
+			// Coalesce: one durable sync per batch of garbage, not per commit.
+			select {
+			case <-fs.stop:
+				return
+			case <-time.After(reapDelay):
+			}
 		case <-retry.C:
 		}
 		if fs.opts.DeleteObjects == nil {
@@ -85,6 +95,12 @@ func (fs *FS) ReapGarbage(ctx context.Context) error {
 			})
 		})
 		if err != nil || len(ids) == 0 {
+			return err
+		}
+		// The records saying these objects are garbage must be durable
+		// before the objects go: if the transaction that dropped them were
+		// lost in a crash, the metadata would still reference them.
+		if err := fs.store.Sync(ctx); err != nil {
 			return err
 		}
 		if err := fs.opts.DeleteObjects(ctx, ids); err != nil {
