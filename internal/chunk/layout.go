@@ -3,6 +3,8 @@ package chunk
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // A Piece maps Len bytes at offset Off inside a block to the bytes at
@@ -17,6 +19,12 @@ type Piece struct {
 
 // End is the block offset just past the piece.
 func (p Piece) End() uint32 { return p.Off + p.Len }
+
+// sub returns the part of p covering block offsets [a, b), which must lie
+// inside p.
+func (p Piece) sub(a, b uint32) Piece {
+	return Piece{Obj: p.Obj, ObjOff: p.ObjOff + (a - p.Off), Off: a, Len: b - a}
+}
 
 // A Block lists the pieces of block number Index of a file (the bytes at file
 // offsets [Index*BlockSize, (Index+1)*BlockSize)). Pieces are sorted by Off
@@ -38,16 +46,22 @@ type Write struct {
 	KillSUID bool
 }
 
+const objectKeyPrefix = "blocks/"
+
 // ObjectKey is the object store key of object id.
 func ObjectKey(id uint64) string {
 	return fmt.Sprintf("blocks/%02x/%016x", id&0xff, id)
 }
 
-// ParseObjectKey is the inverse of ObjectKey.
+// ParseObjectKey is the inverse of ObjectKey: it accepts exactly the keys
+// ObjectKey produces.
 func ParseObjectKey(key string) (uint64, bool) {
-	var shard, id uint64
-	n, err := fmt.Sscanf(key, "blocks/%02x/%016x", &shard, &id)
-	if err != nil || n != 2 || id&0xff != shard || ObjectKey(id) != key {
+	rest, ok := strings.CutPrefix(key, objectKeyPrefix)
+	if !ok || len(rest) != 2+1+16 || rest[2] != '/' {
+		return 0, false
+	}
+	id, err := strconv.ParseUint(rest[3:], 16, 64)
+	if err != nil || ObjectKey(id) != key { // rejects upper case and a wrong shard
 		return 0, false
 	}
 	return id, true
@@ -57,24 +71,70 @@ func ParseObjectKey(key string) (uint64, bool) {
 // result, sorted and non-overlapping. Pieces p shadows are trimmed or dropped.
 // The input slice is not modified.
 func Overlay(pieces []Piece, p Piece) []Piece {
-	out := make([]Piece, 0, len(pieces)+2)
-	for _, q := range pieces {
-		if q.End() <= p.Off || q.Off >= p.End() {
-			out = append(out, q)
-			continue
+	if p.Len == 0 {
+		return slices.Clone(pieces)
+	}
+	return overlaySorted(pieces, []Piece{p})
+}
+
+// OverlayAll lays each piece of top over pieces, in order, and returns the
+// result. It runs in linear time when top is sorted and non-overlapping.
+// The input slices are not modified.
+func OverlayAll(pieces, top []Piece) []Piece {
+	if !sortedDisjoint(top) {
+		out := slices.Clone(pieces)
+		for _, p := range top {
+			out = Overlay(out, p)
 		}
-		if q.Off < p.Off { // left remainder
-			out = append(out, Piece{Obj: q.Obj, ObjOff: q.ObjOff, Off: q.Off, Len: p.Off - q.Off})
-		}
-		if q.End() > p.End() { // right remainder
-			cut := p.End() - q.Off
-			out = append(out, Piece{Obj: q.Obj, ObjOff: q.ObjOff + cut, Off: p.End(), Len: q.End() - p.End()})
+		return out
+	}
+	return overlaySorted(pieces, top)
+}
+
+// sortedDisjoint reports whether ps is sorted by Off, without overlaps and
+// without empty pieces.
+func sortedDisjoint(ps []Piece) bool {
+	for i, p := range ps {
+		if p.Len == 0 || (i > 0 && ps[i-1].End() > p.Off) {
+			return false
 		}
 	}
-	if p.Len > 0 {
-		out = append(out, p)
+	return true
+}
+
+// overlaySorted lays top, sorted, non-overlapping and without empty pieces,
+// over base in one merge pass.
+func overlaySorted(base, top []Piece) []Piece {
+	// The parts of base that top does not cover, in order.
+	frags := make([]Piece, 0, len(base)+1)
+	j := 0
+	for _, q := range base {
+		for j < len(top) && top[j].End() <= q.Off {
+			j++
+		}
+		cur := q.Off
+		for k := j; k < len(top) && top[k].Off < q.End(); k++ {
+			if top[k].Off > cur {
+				frags = append(frags, q.sub(cur, top[k].Off))
+			}
+			cur = max(cur, top[k].End())
+		}
+		if cur < q.End() {
+			frags = append(frags, q.sub(cur, q.End()))
+		}
 	}
-	slices.SortFunc(out, func(a, b Piece) int { return int(a.Off) - int(b.Off) })
+	// Merge the fragments and top, both sorted and disjoint from each other.
+	out := make([]Piece, 0, len(frags)+len(top))
+	i, k := 0, 0
+	for i < len(frags) || k < len(top) {
+		if k == len(top) || (i < len(frags) && frags[i].Off < top[k].Off) {
+			out = append(out, frags[i])
+			i++
+		} else {
+			out = append(out, top[k])
+			k++
+		}
+	}
 	return out
 }
 
@@ -98,10 +158,20 @@ func Punch(pieces []Piece, off, end uint32) []Piece {
 	if end <= off {
 		return slices.Clone(pieces)
 	}
-	// Lay a placeholder over the range, then drop it.
-	const hole = ^uint64(0)
-	out := Overlay(pieces, Piece{Obj: hole, Off: off, Len: end - off})
-	return slices.DeleteFunc(out, func(q Piece) bool { return q.Obj == hole })
+	out := make([]Piece, 0, len(pieces)+1)
+	for _, q := range pieces {
+		if q.End() <= off || q.Off >= end {
+			out = append(out, q)
+			continue
+		}
+		if q.Off < off {
+			out = append(out, q.sub(q.Off, off))
+		}
+		if q.End() > end {
+			out = append(out, q.sub(end, q.End()))
+		}
+	}
+	return out
 }
 
 // Objects returns the set of objects the pieces reference.
