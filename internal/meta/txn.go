@@ -118,11 +118,11 @@ func (r reader) scan(start, end []byte, fn func(key, payload []byte) (bool, erro
 // usage delta and the work to do once it commits.
 type tx struct {
 	reader
-	t         kv.Txn
-	now       int64
-	files     int64
-	bytes     int64
-	garbage   bool // objects were dropped: wake the reaper
+	t       kv.Txn
+	now     int64
+	files   int64
+	bytes   int64
+	garbage bool // objects were dropped: wake the reaper
 }
 
 func (t *tx) put(key, payload []byte) { t.t.Set(key, seal(key, payload)) }

@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/ferryfs/ferry/internal/volume"
+	"github.com/ferryfs/ferry/internal/volume/mount"
+)
+
+type mountOptions struct {
+	args       []string // as given, for a background child to run again
+	vol, mnt   string
+	background bool // -d: run in the background once mounted
+	debug      bool // log every FUSE request
+	cacheMB    int
+	level      slog.Level
+}
+
+const mountSynopsis = "VOL MOUNTPOINT [-d] [--debug] [--cache-mb N] [--log-level L]"
+
+func cmdMount(ctx context.Context, e *env, args []string) error {
+	fl := newFlags(e, "mount", mountSynopsis)
+	o := mountOptions{args: args}
+	fl.BoolVar(&o.background, "d", false, "run in the background once the mount is ready (log in VOL/"+volume.LogFile+")")
+	fl.BoolVar(&o.debug, "debug", false, "log every FUSE request (implies --log-level debug)")
+	fl.IntVar(&o.cacheMB, "cache-mb", mount.DefaultCacheBytes>>20, "MiB of memory for cached file data")
+	level := logLevelFlag(fl, slog.LevelInfo)
+	pos, err := parseArgs(fl, args, 2)
+	if err != nil {
+		return err
+	}
+	if o.cacheMB < 0 {
+		fmt.Fprintf(e.stderr, "ferry mount: --cache-mb must not be negative\n")
+		fl.Usage()
+		return errUsage
+	}
+	o.vol, o.mnt, o.level = pos[0], pos[1], *level
+	if o.debug {
+		o.level = slog.LevelDebug
+	}
+	if ready := childReady(); ready != nil {
+		return runMountChild(ctx, e, o, ready)
+	}
+	if o.background {
+		return runMountBackground(ctx, e, o)
+	}
+	return runMount(ctx, e, o, nil)
+}
+
+// runMount serves the volume in the foreground until the mount ends: by
+// SIGINT or SIGTERM (ctx), or by the user unmounting it. ready, if set, is
+// told once the mount is live; every error before that is returned.
+func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logger)) error {
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: o.level}))
+	vol, err := filepath.Abs(o.vol)
+	if err != nil {
+		return err
+	}
+	// Check the mount point first: a typo there must not format a volume.
+	mnt, err := mount.CheckMountPoint(o.mnt)
+	if err != nil {
+		return err
+	}
+	v, err := volume.Open(ctx, vol, volume.Options{Create: true, Logger: log})
+	if err != nil {
+		return err
+	}
+	m, err := mount.Start(v, mnt, mount.Options{
+		CacheBytes: int64(o.cacheMB) << 20,
+		Debug:      o.debug,
+		Logger:     log,
+	})
+	if err != nil {
+		return errors.Join(err, v.Close())
+	}
+	if ready != nil {
+		ready(log)
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("signal received: unmounting", "mountpoint", mnt)
+	case <-m.Done():
+		log.Info("unmounted by the user", "mountpoint", mnt)
+	}
+	// Shutdown must run to the end whatever the signals say.
+	err = m.Close(context.Background())
+	if cerr := v.Close(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	if err != nil {
+		log.Error("unclean shutdown", "err", err)
+		return err
+	}
+	log.Info("volume closed", "volume", vol)
+	return nil
+}
+
+// openLog appends the process's stdout and stderr to the volume's log
+// file; a background mount calls it once the volume is known good.
+func openLog(vol string) error {
+	f, err := os.OpenFile(filepath.Join(vol, volume.LogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return redirectStdio(int(f.Fd()))
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what the tests need when it
+# is missing, then checks formatting, runs go vet, and runs every test with
+# the race detector. Soak and long stress modes stay at their defaults (off).
+# Arguments, if any, narrow vet and test to those packages
+# (bash scripts/test.sh ./internal/cli/...).
+#
+# Tests that need FUSE skip without it, except under CI=true, where they
+# fail: CI must never pass by skipping.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+pkgs=("${@:-./...}")
+
+say() { printf 'test.sh: %s\n' "$*" >&2; }
+
+command -v go >/dev/null || { say "go is not installed (https://go.dev/dl/)"; exit 1; }
+
+# FUSE: the kernel device, and fusermount3 for mounts by users other than
+# root (root mounts with mount(2) directly; the package is small, so it is
+# installed either way).
+if [ ! -e /dev/fuse ] && [ "$(id -u)" = 0 ]; then
+	modprobe fuse 2>/dev/null || say "no /dev/fuse and modprobe fuse failed"
+fi
+if ! command -v fusermount3 >/dev/null; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		say "installing fuse3"
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fuse3 >/dev/null; } ||
+			say "could not install fuse3; mounts as root do not need it"
+	else
+		say "fusermount3 is missing (apt-get install fuse3); FUSE tests need it unless run as root"
+	fi
+fi
+
+say "gofmt"
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+	say "these files need gofmt -w:"
+	printf '%s\n' "$unformatted" >&2
+	exit 1
+fi
+
+say "go vet"
+go vet "${pkgs[@]}"
+
+say "go test -race"
+go test -race -count=1 -timeout 60m "${pkgs[@]}"
