@@ -81,6 +81,14 @@ func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logg
 	if ready != nil {
 		ready(log)
 	}
+	if path := os.Getenv("FERRY_CPUPROFILE"); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			log.Warn("cpu profile not started", "err", err)
+		} else {
+			defer stop()
+		}
+	}
 	select {
 	case <-ctx.Done():
 		log.Info("signal received: unmounting", "mountpoint", mnt)

@@ -167,6 +167,11 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
+	if err == nil && len(data) >= startWritebackMin {
+		// Start writing the object to disk now, without waiting, so that
+		// the Sync that follows a large write finds little left to do.
+		startWriteback(f)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -14,3 +14,14 @@ func syncFS(f *os.File) error {
 	}
 	return nil
 }
+
+// startWritebackMin is the object size from which Put starts writeback at
+// once: small objects are cheaper to leave to the kernel's own batching.
+const startWritebackMin = 256 << 10
+
+// startWriteback asks the kernel to begin writing f's dirty pages to disk
+// without waiting for them (sync_file_range SYNC_FILE_RANGE_WRITE). It is a
+// hint: errors are left for the fsync of Sync to report.
+func startWriteback(f *os.File) {
+	_ = unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
+}

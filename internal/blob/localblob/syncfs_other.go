@@ -13,3 +13,7 @@ func syncFS(*os.File) error {
 	syscall.Sync()
 	return nil
 }
+
+const startWritebackMin = 256 << 10
+
+func startWriteback(f *os.File) {}
