@@ -43,8 +43,8 @@ func (fs *FS) SetAttr(ctx context.Context, c Caller, ino uint64, in SetAttrIn) (
 					return errPerm
 				}
 			}
-			if !n.isDir() && in.Valid&SetMode == 0 {
-				killSUID(n)
+			if in.Valid&SetMode == 0 {
+				killSUID(n, c)
 			}
 			n.UID, n.GID = uid, gid
 		}
@@ -65,8 +65,8 @@ func (fs *FS) SetAttr(ctx context.Context, c Caller, ino uint64, in SetAttrIn) (
 			}
 			n.Mtime = t.now
 		}
-		if in.Valid&SetKillSUID != 0 && c.UID != 0 && !n.isDir() {
-			killSUID(n)
+		if in.Valid&SetKillSUID != 0 {
+			killSUID(n, c)
 		}
 		if in.Valid&(SetAtime|SetMtime) != 0 && !owner {
 			return errPerm

@@ -76,7 +76,7 @@ func (fs *FS) CommitWrite(ctx context.Context, ino uint64, w chunk.Write) error 
 		}
 		n.Ctime = max(n.Ctime, n.Mtime)
 		if w.KillSUID {
-			killSUID(n)
+			killSUID(n, writerCaller)
 		}
 		t.putInode(n)
 		return nil

@@ -9,12 +9,16 @@ import (
 type inode struct {
 	Attr
 	Parent uint64 // directories: the parent directory; others: 0
+	Flags  uint32 // inodeLinkable
 	Target string // symlinks: the link target
 }
 
+// inodeLinkable marks an O_TMPFILE file: nameless, yet Link may name it.
+const inodeLinkable = 1
+
 const inodeVersion = 1
 
-const inodeFixedLen = 1 + 4*5 + 8 + 8*3 + 8
+const inodeFixedLen = 1 + 4*5 + 8 + 8*3 + 8 + 4
 
 func (n *inode) encode() []byte {
 	b := make([]byte, 0, inodeFixedLen+len(n.Target)+4)
@@ -29,6 +33,7 @@ func (n *inode) encode() []byte {
 	b = binary.LittleEndian.AppendUint64(b, uint64(n.Mtime))
 	b = binary.LittleEndian.AppendUint64(b, uint64(n.Ctime))
 	b = binary.LittleEndian.AppendUint64(b, n.Parent)
+	b = binary.LittleEndian.AppendUint32(b, n.Flags)
 	return append(b, n.Target...)
 }
 
@@ -49,6 +54,7 @@ func decodeInode(ino uint64, b []byte) (*inode, error) {
 	n.Mtime = int64(le.Uint64(b[37:]))
 	n.Ctime = int64(le.Uint64(b[45:]))
 	n.Parent = le.Uint64(b[53:])
+	n.Flags = le.Uint32(b[61:])
 	n.Target = string(b[inodeFixedLen:])
 	return n, nil
 }

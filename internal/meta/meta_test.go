@@ -385,3 +385,49 @@ func TestCorruptRecordIsEIO(t *testing.T) {
 	_, err := fs.GetAttr(ctx, f.Ino)
 	wantErrno(t, err, syscall.EIO)
 }
+
+func TestOpenDirectoryOutlivesRmdir(t *testing.T) {
+	fs, _, _ := newFS(t)
+	ctx := context.Background()
+	d := must[Attr](t)(fs.Mkdir(ctx, Root, RootIno, "d", 0o755))
+	must[Attr](t)(fs.Open(ctx, Root, d.Ino, syscall.O_RDONLY))
+	if err := fs.Rmdir(ctx, Root, RootIno, "d"); err != nil {
+		t.Fatal(err)
+	}
+	if a := must[Attr](t)(fs.GetAttr(ctx, d.Ino)); a.Nlink != 0 {
+		t.Fatalf("removed open directory nlink %d", a.Nlink)
+	}
+	_, err := fs.Mknod(ctx, Root, d.Ino, "x", syscall.S_IFREG|0o644, 0)
+	wantErrno(t, err, syscall.ENOENT)
+	if err := fs.Release(ctx, d.Ino); err != nil {
+		t.Fatal(err)
+	}
+	_, err = fs.GetAttr(ctx, d.Ino)
+	wantErrno(t, err, syscall.ENOENT)
+}
+
+func TestTmpfileLink(t *testing.T) {
+	fs, _, _ := newFS(t)
+	ctx := context.Background()
+	tf := must[Attr](t)(fs.Tmpfile(ctx, Root, RootIno, 0o600))
+	if tf.Nlink != 0 {
+		t.Fatalf("tmpfile nlink %d", tf.Nlink)
+	}
+	must[Attr](t)(fs.Link(ctx, Root, tf.Ino, RootIno, "named"))
+	if err := fs.Release(ctx, tf.Ino); err != nil {
+		t.Fatal(err)
+	}
+	if a := must[Attr](t)(fs.Lookup(ctx, Root, RootIno, "named")); a.Nlink != 1 {
+		t.Fatalf("linked tmpfile nlink %d", a.Nlink)
+	}
+	// An ordinary file unlinked while open cannot be linked back.
+	f := must[Attr](t)(fs.Create(ctx, Root, RootIno, "f", 0o644, 0))
+	if err := fs.Unlink(ctx, Root, RootIno, "f"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := fs.Link(ctx, Root, f.Ino, RootIno, "back")
+	wantErrno(t, err, syscall.ENOENT)
+	if rep := must[CheckReport](t)(fs.Check(ctx, false)); len(rep.Problems) != 0 {
+		t.Fatal(rep.Problems)
+	}
+}

@@ -199,7 +199,7 @@ func (fs *FS) Link(ctx context.Context, c Caller, ino, newParent uint64, newName
 		if n.isDir() {
 			return errPerm
 		}
-		if n.Nlink == 0 {
+		if n.Nlink == 0 && n.Flags&inodeLinkable == 0 {
 			return syscall.ENOENT
 		}
 		p, err := t.dir(newParent)
@@ -217,6 +217,10 @@ func (fs *FS) Link(ctx context.Context, c Caller, ino, newParent uint64, newName
 		if n.Nlink >= 65000 {
 			return syscall.EMLINK
 		}
+		if n.Nlink == 0 { // naming an O_TMPFILE file
+			n.Flags &^= inodeLinkable
+			t.t.Delete(orphanKey(n.Ino))
+		}
 		n.Nlink++
 		n.Ctime = t.now
 		p.Mtime, p.Ctime = t.now, t.now
@@ -227,4 +231,41 @@ func (fs *FS) Link(ctx context.Context, c Caller, ino, newParent uint64, newName
 		return nil
 	})
 	return a, fail("link", newParent, newName, err)
+}
+
+// Tmpfile makes an unnamed regular file in directory parent, open (as
+// Create), for O_TMPFILE. It lives until its last Release unless Link
+// gives it a name.
+func (fs *FS) Tmpfile(ctx context.Context, c Caller, parent uint64, mode uint32) (Attr, error) {
+	ino, err := fs.inos.alloc(ctx, fs, 1)
+	if err != nil {
+		return Attr{}, fail("tmpfile", parent, "", err)
+	}
+	fs.openInc(ino)
+	var a Attr
+	err = fs.update(ctx, func(t *tx) error {
+		p, err := t.dir(parent)
+		if err != nil {
+			return err
+		}
+		if err := access(c, p, mayWrite|mayExec); err != nil {
+			return err
+		}
+		n := &inode{Attr: Attr{
+			Ino: ino, Mode: syscall.S_IFREG | mode&0o7777, UID: c.UID, GID: c.GID,
+			Atime: t.now, Mtime: t.now, Ctime: t.now,
+		}, Flags: inodeLinkable}
+		if p.Mode&syscall.S_ISGID != 0 {
+			n.GID = p.GID
+		}
+		t.putInode(n)
+		t.put(orphanKey(ino), nil)
+		t.files++
+		a = n.Attr
+		return nil
+	})
+	if err != nil {
+		fs.openDec(ino)
+	}
+	return a, fail("tmpfile", parent, "", err)
 }

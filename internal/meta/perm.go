@@ -64,11 +64,20 @@ func validName(name string) error {
 	return nil
 }
 
-// killSUID clears suid, and sgid where it marks a setgid executable (group
-// execute set), as a write or chown by an unprivileged caller does.
-func killSUID(n *inode) {
+// killSUID clears suid, and sgid where Linux would: when the file is a
+// setgid executable (group execute set) or the caller is neither in the
+// file's group nor the superuser. It is what a write by a caller without
+// CAP_FSETID, or a chown, does.
+func killSUID(n *inode, c Caller) {
+	if n.isDir() {
+		return
+	}
 	n.Mode &^= syscall.S_ISUID
-	if n.Mode&0o010 != 0 {
+	if n.Mode&syscall.S_ISGID != 0 && (n.Mode&0o010 != 0 || c.UID != 0 && !c.InGroup(n.GID)) {
 		n.Mode &^= syscall.S_ISGID
 	}
 }
+
+// writerCaller stands for the unknown caller of a write the kernel flagged
+// as needing suid/sgid cleared: someone without CAP_FSETID.
+var writerCaller = Caller{UID: ^uint32(0), GID: ^uint32(0)}

@@ -49,7 +49,7 @@ func (fs *FS) Rmdir(ctx context.Context, c Caller, parent uint64, name string) e
 		p.Nlink--
 		p.Mtime, p.Ctime = t.now, t.now
 		t.putInode(p)
-		return t.purge(n)
+		return t.dropDir(n)
 	})
 	return fail("rmdir", parent, name, err)
 }
@@ -109,6 +109,19 @@ func (t *tx) dropLink(n *inode) error {
 		return nil
 	}
 	if t.fs.openCount(n.Ino) > 0 {
+		t.putInode(n)
+		t.put(orphanKey(n.Ino), nil)
+		return nil
+	}
+	return t.purge(n)
+}
+
+// dropDir removes an empty directory's inode, or keeps it as an orphan
+// while it is open (a process may still have it as its working directory).
+func (t *tx) dropDir(n *inode) error {
+	if t.fs.openCount(n.Ino) > 0 {
+		n.Nlink = 0
+		n.Ctime = t.now
 		t.putInode(n)
 		t.put(orphanKey(n.Ino), nil)
 		return nil

@@ -82,7 +82,7 @@ func (fs *FS) Rename(ctx context.Context, c Caller, oldParent uint64, oldName st
 					return err
 				}
 				np.Nlink--
-				if err := t.purge(dst); err != nil {
+				if err := t.dropDir(dst); err != nil {
 					return err
 				}
 			} else {

@@ -54,6 +54,13 @@ func validXattrName(name string) error {
 	if name == "" || len(name) > xattrNameMax {
 		return syscall.ERANGE
 	}
+	if i := strings.IndexByte(name, '.'); i < 0 || i == len(name)-1 {
+		if strings.HasPrefix(name, "user") || strings.HasPrefix(name, "trusted") ||
+			strings.HasPrefix(name, "security") || strings.HasPrefix(name, "system") {
+			return syscall.EINVAL
+		}
+		return syscall.EOPNOTSUPP
+	}
 	return nil
 }
 
