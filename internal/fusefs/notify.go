@@ -1,0 +1,176 @@
+package fusefs
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// Kernel cache invalidations are written to /dev/fuse by one worker
+// goroutine, never by a request handler. The kernel applies a
+// notification under the locks the invalidated object needs: the parent
+// directory's inode lock for an entry, the page locks for a data range.
+// A handler runs while the kernel holds such locks for the request it
+// serves (a LOOKUP or CREATE holds the parent's lock, a READ holds pages);
+// if that handler wrote a notification for the same object, the write
+// would wait for the lock, the request would never be answered, and the
+// lock would never be released: a deadlock. Handlers (and lease recalls,
+// which may arrive while handlers run) only queue notifications.
+
+// notifier is what the worker writes through: *fuse.Server.
+type notifier interface {
+	InodeNotify(node uint64, off int64, length int64) fuse.Status
+	EntryNotify(parent uint64, name string) fuse.Status
+	DeleteNotify(parent uint64, child uint64, name string) fuse.Status
+}
+
+type noticeKind int
+
+const (
+	noticeInode noticeKind = iota
+	noticeEntry
+	noticeDelete
+)
+
+type notice struct {
+	kind        noticeKind
+	ino, parent uint64
+	name        string
+	off, length int64
+}
+
+// notifyQueue is an unbounded FIFO of notices and the worker draining it.
+// Its size is bounded by what the callers hold (one recall per lease).
+type notifyQueue struct {
+	log *slog.Logger
+
+	mu        sync.Mutex
+	target    notifier // nil until the mount is up
+	q         []notice
+	queued    uint64        // notices ever queued
+	delivered uint64        // notices handed to the kernel (or dropped)
+	progress  chan struct{} // closed and replaced when delivered grows
+	stopped   bool
+	wake      chan struct{} // capacity 1
+	done      chan struct{} // closed when the worker exits
+}
+
+func newNotifyQueue(log *slog.Logger) *notifyQueue {
+	return &notifyQueue{
+		log:      log,
+		progress: make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+	}
+}
+
+// start runs the worker, writing to t.
+func (n *notifyQueue) start(t notifier) {
+	n.mu.Lock()
+	n.target = t
+	n.mu.Unlock()
+	go n.run()
+}
+
+// push queues a notice; after stop it is dropped.
+func (n *notifyQueue) push(x notice) {
+	n.mu.Lock()
+	if n.stopped {
+		n.mu.Unlock()
+		return
+	}
+	n.q = append(n.q, x)
+	n.queued++
+	select { // under mu: stop closes wake under mu
+	case n.wake <- struct{}{}:
+	default:
+	}
+	n.mu.Unlock()
+}
+
+// stop ends the worker; queued notices are dropped (the kernel's caches
+// are gone with the mount). It waits for the worker if it was started.
+func (n *notifyQueue) stop() {
+	n.mu.Lock()
+	if n.stopped {
+		n.mu.Unlock()
+		return
+	}
+	n.stopped = true
+	started := n.target != nil
+	n.delivered = n.queued
+	n.q = nil
+	close(n.progress)
+	n.progress = make(chan struct{})
+	close(n.wake)
+	n.mu.Unlock()
+	if started {
+		<-n.done
+	}
+}
+
+// drain waits until every notice queued before the call has been handed
+// to the kernel (or the queue stopped).
+func (n *notifyQueue) drain(ctx context.Context) error {
+	n.mu.Lock()
+	target := n.queued
+	for n.delivered < target && !n.stopped {
+		ch := n.progress
+		n.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		n.mu.Lock()
+	}
+	n.mu.Unlock()
+	return nil
+}
+
+func (n *notifyQueue) run() {
+	defer close(n.done)
+	for range n.wake {
+		for {
+			n.mu.Lock()
+			if n.stopped || len(n.q) == 0 {
+				n.mu.Unlock()
+				break
+			}
+			batch := n.q
+			n.q = nil
+			t := n.target
+			n.mu.Unlock()
+
+			for _, x := range batch {
+				n.deliver(t, x)
+			}
+
+			n.mu.Lock()
+			if !n.stopped {
+				n.delivered += uint64(len(batch))
+				close(n.progress)
+				n.progress = make(chan struct{})
+			}
+			n.mu.Unlock()
+		}
+	}
+}
+
+func (n *notifyQueue) deliver(t notifier, x notice) {
+	var st fuse.Status
+	switch x.kind {
+	case noticeInode:
+		st = t.InodeNotify(x.ino, x.off, x.length)
+	case noticeEntry:
+		st = t.EntryNotify(x.parent, x.name)
+	case noticeDelete:
+		st = t.DeleteNotify(x.parent, x.ino, x.name)
+	}
+	// ENOENT: the kernel holds nothing of it, which is what was wanted.
+	if st != fuse.OK && st != fuse.ENOENT {
+		n.log.Warn("fuse: notification failed", "kind", int(x.kind), "ino", x.ino, "parent", x.parent, "name", x.name, "status", st)
+	}
+}
