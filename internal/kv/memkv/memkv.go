@@ -3,6 +3,10 @@
 // Read-only views run on a copy-on-write snapshot of a B-tree; read-write
 // transactions are serialized by one mutex, which makes them trivially
 // serializable. Sync is a no-op: nothing here survives the process.
+//
+// Lock order: wmu (held for a whole Update) before mu (held only to clone or
+// swap the published tree). Cloning writes the source tree's copy-on-write
+// context, so even readers take mu exclusively; the clone is O(1).
 package memkv
 
 import (
@@ -24,7 +28,7 @@ func less(a, b item) bool { return bytes.Compare(a.key, b.key) < 0 }
 // Store is an in-memory kv.Store.
 type Store struct {
 	wmu    sync.Mutex // serializes Update; taken before mu
-	mu     sync.RWMutex
+	mu     sync.Mutex // guards tree and closed
 	tree   *btree.BTreeG[item]
 	closed bool
 }
@@ -37,8 +41,8 @@ func New() *Store {
 }
 
 func (s *Store) snapshot() (*btree.BTreeG[item], error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
 		return nil, kv.ErrClosed
 	}
@@ -82,12 +86,15 @@ func (s *Store) Update(ctx context.Context, fn func(kv.Txn) error) error {
 
 // Sync implements kv.Store.
 func (s *Store) Sync(ctx context.Context) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
 		return kv.ErrClosed
 	}
-	return ctx.Err()
+	return nil
 }
 
 // Close implements kv.Store.
