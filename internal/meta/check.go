@@ -68,7 +68,9 @@ func (fs *FS) Check(ctx context.Context, repair bool) (CheckReport, error) {
 					rep.Dirs++
 				}
 			case tagUsage:
-				stored, _ = decodeUsage(p)
+				d, _ := decodeUsage(p)
+				stored.Files += d.Files
+				stored.Bytes += d.Bytes
 			}
 			return true
 		})
@@ -177,7 +179,7 @@ func (fs *FS) Check(ctx context.Context, repair bool) (CheckReport, error) {
 	for ino, ci := range inodes {
 		want.Files++
 		if ci.n.isReg() {
-			want.Bytes += ci.n.Size
+			want.Bytes += int64(ci.n.Size)
 		}
 		expect := ci.links
 		if ci.n.isDir() {
@@ -314,11 +316,7 @@ func (fs *FS) repair(ctx context.Context, dangling, stray [][]byte, trims []trim
 	if lostIno != 0 && lostFound == lostIno {
 		want.Files++ // made /lost+found
 	}
-	err = fs.update(ctx, func(t *tx) error {
-		t.put(usageKey(), want.encode())
-		return nil
-	})
-	return repaired, err
+	return repaired, fs.foldUsage(ctx, &want)
 }
 
 // lostFound returns /lost+found, making it as inode ino if needed.

@@ -63,12 +63,11 @@ func (fs *FS) ReadDir(ctx context.Context, c Caller, ino, cookie uint64, max int
 func (fs *FS) StatFS(ctx context.Context) (StatFS, error) {
 	var st StatFS
 	err := fs.view(ctx, func(r reader) error {
-		p, ok, err := r.get(usageKey())
-		if err != nil || !ok {
-			return err
+		u, n, err := r.sumUsage()
+		st = StatFS{Files: uint64(max(u.Files, 0)), Bytes: uint64(max(u.Bytes, 0))}
+		if n > foldAfter {
+			fs.wakeReaper()
 		}
-		u, err := decodeUsage(p)
-		st = StatFS{Files: u.Files, Bytes: u.Bytes}
 		return err
 	})
 	return st, fail("statfs", 0, "", err)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferryfs/ferry/internal/kv"
@@ -34,6 +35,8 @@ type FS struct {
 
 	inos allocator
 	objs allocator
+
+	usageSeq atomic.Uint64 // ids of usage delta records
 
 	openMu sync.Mutex
 	opens  map[uint64]int // open count per inode
@@ -67,6 +70,7 @@ func New(ctx context.Context, store kv.Store, opts Options) (*FS, error) {
 		stop:     make(chan struct{}),
 		reapDone: make(chan struct{}),
 	}
+	fs.usageSeq.Store(uint64(opts.Now().UnixNano()))
 	fs.inos = allocator{key: counterKey("ino"), batch: 1024}
 	fs.objs = allocator{key: counterKey("obj"), batch: 1024}
 	if err := fs.reclaimOrphans(ctx); err != nil {

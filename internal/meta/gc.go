@@ -68,6 +68,9 @@ func (fs *FS) reaper() {
 			}
 		case <-retry.C:
 		}
+		if err := fs.maybeFoldUsage(context.Background()); err != nil {
+			fs.log.Warn("folding usage counters failed", "err", err)
+		}
 		if fs.opts.DeleteObjects == nil {
 			continue
 		}
@@ -116,4 +119,21 @@ func (fs *FS) ReapGarbage(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// foldAfter is how many usage records make StatFS ask for a fold.
+const foldAfter = 256
+
+// maybeFoldUsage folds the usage deltas when there are many.
+func (fs *FS) maybeFoldUsage(ctx context.Context) error {
+	var n int
+	err := fs.view(ctx, func(r reader) error {
+		var err error
+		_, n, err = r.sumUsage()
+		return err
+	})
+	if err != nil || n <= foldAfter {
+		return err
+	}
+	return fs.foldUsage(ctx, nil)
 }

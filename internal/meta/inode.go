@@ -81,20 +81,23 @@ func decodeDirent(b []byte) (dirent, error) {
 	return dirent{Ino: binary.LittleEndian.Uint64(b), Type: binary.LittleEndian.Uint32(b[8:])}, nil
 }
 
-// usage is the stored form of the usage counters.
+// usage is the stored form of the usage counters: the base record holds
+// totals, delta records (written blind by mutations, so that no
+// transaction reads a shared counter) hold changes, folded into the base
+// from time to time.
 type usage struct {
-	Files uint64
-	Bytes uint64
+	Files int64
+	Bytes int64
 }
 
 func (u usage) encode() []byte {
-	b := binary.LittleEndian.AppendUint64(make([]byte, 0, 16), u.Files)
-	return binary.LittleEndian.AppendUint64(b, u.Bytes)
+	b := binary.LittleEndian.AppendUint64(make([]byte, 0, 16), uint64(u.Files))
+	return binary.LittleEndian.AppendUint64(b, uint64(u.Bytes))
 }
 
 func decodeUsage(b []byte) (usage, error) {
 	if len(b) != 16 {
 		return usage{}, errCorrupt
 	}
-	return usage{Files: binary.LittleEndian.Uint64(b), Bytes: binary.LittleEndian.Uint64(b[8:])}, nil
+	return usage{Files: int64(binary.LittleEndian.Uint64(b)), Bytes: int64(binary.LittleEndian.Uint64(b[8:]))}, nil
 }

@@ -431,3 +431,26 @@ func TestTmpfileLink(t *testing.T) {
 		t.Fatal(rep.Problems)
 	}
 }
+
+func TestUsageDeltasFold(t *testing.T) {
+	fs, _, _ := newFS(t)
+	ctx := context.Background()
+	for i := range 2 * foldAfter {
+		must[Attr](t)(fs.Mknod(ctx, Root, RootIno, fmt.Sprint(i), syscall.S_IFREG|0o644, 0))
+	}
+	if err := fs.maybeFoldUsage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	err := fs.view(ctx, func(r reader) error {
+		var err error
+		_, n, err = r.sumUsage()
+		return err
+	})
+	if err != nil || n != 1 {
+		t.Fatalf("after fold: %d usage records (%v)", n, err)
+	}
+	if st := must[StatFS](t)(fs.StatFS(ctx)); st.Files != 2*foldAfter+1 {
+		t.Fatalf("files %d", st.Files)
+	}
+}

@@ -12,7 +12,8 @@ import (
 //
 //	S                         volume record (Super)
 //	N <name>                  id counters ("ino", "obj")
-//	U                         usage counters (files, bytes)
+//	U                         usage counters (files, bytes): base
+//	U <id>                    usage delta of one transaction
 //	I <ino>                   inode
 //	D <parent> <hash> <name>  directory entry; hash orders readdir
 //	B <ino> <block>           pieces of one data block
@@ -40,11 +41,12 @@ func u64key(tag byte, n uint64) []byte {
 	return k
 }
 
-func inodeKey(ino uint64) []byte  { return u64key(tagInode, ino) }
-func orphanKey(ino uint64) []byte { return u64key(tagOrphan, ino) }
-func garbageKey(o uint64) []byte  { return u64key(tagGarbage, o) }
-func superKey() []byte            { return []byte{tagSuper} }
-func usageKey() []byte            { return []byte{tagUsage} }
+func inodeKey(ino uint64) []byte     { return u64key(tagInode, ino) }
+func orphanKey(ino uint64) []byte    { return u64key(tagOrphan, ino) }
+func garbageKey(o uint64) []byte     { return u64key(tagGarbage, o) }
+func superKey() []byte               { return []byte{tagSuper} }
+func usageKey() []byte               { return []byte{tagUsage} }
+func usageDeltaKey(id uint64) []byte { return u64key(tagUsage, id) }
 func counterKey(name string) []byte {
 	return append([]byte{tagCounter}, name...)
 }

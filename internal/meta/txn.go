@@ -174,20 +174,57 @@ func (fs *FS) update(ctx context.Context, fn func(t *tx) error) error {
 }
 
 func (t *tx) applyUsage() error {
-	var u usage
-	p, ok, err := t.get(usageKey())
-	if err != nil {
-		return err
+	id := t.fs.usageSeq.Add(1)
+	t.put(usageDeltaKey(id), usage{Files: t.files, Bytes: t.bytes}.encode())
+	if id%foldAfter == 0 {
+		t.garbage = true // wake the background worker, which also folds
 	}
-	if ok {
-		if u, err = decodeUsage(p); err != nil {
+	return nil
+}
+
+// sumUsage adds the usage base and every delta.
+func (r reader) sumUsage() (usage, int, error) {
+	var u usage
+	n := 0
+	prefix := usageKey()
+	err := r.scan(prefix, endOf(prefix), func(k, p []byte) (bool, error) {
+		d, err := decodeUsage(p)
+		if err != nil {
+			return false, err
+		}
+		u.Files += d.Files
+		u.Bytes += d.Bytes
+		n++
+		return true, nil
+	})
+	return u, n, err
+}
+
+// foldUsage replaces the usage base and deltas by one base record.
+func (fs *FS) foldUsage(ctx context.Context, set *usage) error {
+	return fs.update(ctx, func(t *tx) error {
+		u, _, err := t.sumUsage()
+		if err != nil {
 			return err
 		}
-	}
-	u.Files = uint64(max(int64(u.Files)+t.files, 0))
-	u.Bytes = uint64(max(int64(u.Bytes)+t.bytes, 0))
-	t.put(usageKey(), u.encode())
-	return nil
+		if set != nil {
+			u = *set
+		}
+		prefix := usageKey()
+		var keys [][]byte
+		err = t.r.Scan(prefix, endOf(prefix), func(k, v []byte) bool {
+			keys = append(keys, clone(k))
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			t.t.Delete(k)
+		}
+		t.put(usageKey(), u.encode())
+		return nil
+	})
 }
 
 // view runs fn on a consistent snapshot.
