@@ -76,7 +76,9 @@ func (fs *FS) CommitWrite(ctx context.Context, ino uint64, w chunk.Write) error 
 		}
 		n.Ctime = max(n.Ctime, n.Mtime)
 		if w.KillSUID {
-			killSUID(n, writerCaller)
+			// The caller-dependent part (sgid without group execute) was
+			// settled by the SETATTR the kernel sends before such a write.
+			killSUID(n, Root)
 		}
 		t.putInode(n)
 		return nil

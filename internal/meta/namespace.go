@@ -145,7 +145,7 @@ func (fs *FS) makeNodeIno(ctx context.Context, c Caller, ino, parent uint64, nam
 		if err != nil {
 			return err
 		}
-		if err := access(c, p, mayWrite|mayExec); err != nil {
+		if err := t.permit(c, p, mayWrite|mayExec); err != nil {
 			return err
 		}
 		if _, ok, err := t.dirent(parent, name); err != nil {
@@ -165,6 +165,9 @@ func (fs *FS) makeNodeIno(ctx context.Context, c Caller, ino, parent uint64, nam
 		}
 		if !n.isDir() && n.Mode&syscall.S_ISGID != 0 && c.UID != 0 && !c.InGroup(n.GID) {
 			n.Mode &^= syscall.S_ISGID
+		}
+		if err := t.inheritACL(p, n, UmaskFrom(ctx)); err != nil {
+			return err
 		}
 		if n.isDir() {
 			n.Nlink = 2
@@ -248,7 +251,7 @@ func (fs *FS) Tmpfile(ctx context.Context, c Caller, parent uint64, mode uint32)
 		if err != nil {
 			return err
 		}
-		if err := access(c, p, mayWrite|mayExec); err != nil {
+		if err := t.permit(c, p, mayWrite|mayExec); err != nil {
 			return err
 		}
 		n := &inode{Attr: Attr{
@@ -257,6 +260,9 @@ func (fs *FS) Tmpfile(ctx context.Context, c Caller, parent uint64, mode uint32)
 		}, Flags: inodeLinkable}
 		if p.Mode&syscall.S_ISGID != 0 {
 			n.GID = p.GID
+		}
+		if err := t.inheritACL(p, n, UmaskFrom(ctx)); err != nil {
+			return err
 		}
 		t.putInode(n)
 		t.put(orphanKey(ino), nil)

@@ -77,7 +77,3 @@ func killSUID(n *inode, c Caller) {
 		n.Mode &^= syscall.S_ISGID
 	}
 }
-
-// writerCaller stands for the unknown caller of a write the kernel flagged
-// as needing suid/sgid cleared: someone without CAP_FSETID.
-var writerCaller = Caller{UID: ^uint32(0), GID: ^uint32(0)}

@@ -13,7 +13,7 @@ const (
 
 // xattrAllowed checks whether c may read (write=false) or change the
 // attribute name of n, by namespace, as Linux does.
-func xattrAllowed(c Caller, n *inode, name string, write bool) error {
+func (r reader) xattrAllowed(c Caller, n *inode, name string, write bool) error {
 	switch {
 	case strings.HasPrefix(name, "user."):
 		if !n.isReg() && !n.isDir() {
@@ -26,9 +26,9 @@ func xattrAllowed(c Caller, n *inode, name string, write bool) error {
 			return errPerm
 		}
 		if write {
-			return access(c, n, mayWrite)
+			return r.permit(c, n, mayWrite)
 		}
-		return access(c, n, mayRead)
+		return r.permit(c, n, mayRead)
 	case strings.HasPrefix(name, "trusted."):
 		if c.UID != 0 {
 			if write {
@@ -75,7 +75,7 @@ func (fs *FS) GetXattr(ctx context.Context, c Caller, ino uint64, name string) (
 		if err != nil {
 			return err
 		}
-		if err := xattrAllowed(c, n, name, false); err != nil {
+		if err := r.xattrAllowed(c, n, name, false); err != nil {
 			return err
 		}
 		p, ok, err := r.get(xattrKey(ino, name))
@@ -127,8 +127,11 @@ func (fs *FS) SetXattr(ctx context.Context, c Caller, ino uint64, name string, v
 		if err != nil {
 			return err
 		}
-		if err := xattrAllowed(c, n, name, true); err != nil {
+		if err := t.xattrAllowed(c, n, name, true); err != nil {
 			return err
+		}
+		if name == ACLAccess || name == ACLDefault {
+			return t.setACL(c, n, name, value) // create/replace flags do not apply, as on Linux
 		}
 		_, ok, err := t.get(xattrKey(ino, name))
 		if err != nil {
@@ -158,7 +161,7 @@ func (fs *FS) RemoveXattr(ctx context.Context, c Caller, ino uint64, name string
 		if err != nil {
 			return err
 		}
-		if err := xattrAllowed(c, n, name, true); err != nil {
+		if err := t.xattrAllowed(c, n, name, true); err != nil {
 			return err
 		}
 		if _, ok, err := t.get(xattrKey(ino, name)); err != nil {
