@@ -89,6 +89,9 @@ func startMount(t *testing.T, bin, vol, mnt string) *exec.Cmd {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		if t.Failed() || testing.Verbose() {
+			t.Logf("ferry mount %s log:\n%s", mnt, stderr.String())
+		}
 		_ = cmd.Process.Kill()
 		_ = syscall.Unmount(mnt, syscall.MNT_DETACH)
 	})
