@@ -106,6 +106,8 @@ func BenchmarkCreate(b *testing.B) {
 			s := openLoaded(b, be)
 			rng := rand.New(rand.NewPCG(1, 2))
 			b.ResetTimer()
+			cpu := startCPU(b)
+			defer cpu.report(b)
 			for range b.N {
 				if err := create(b.Context(), s, rng); err != nil {
 					b.Fatal(err)
@@ -120,6 +122,8 @@ func BenchmarkCreate2Goroutines(b *testing.B) {
 		b.Run(be.name, func(b *testing.B) {
 			s := openLoaded(b, be)
 			b.ResetTimer()
+			cpu := startCPU(b)
+			defer cpu.report(b)
 			var wg sync.WaitGroup
 			errs := make(chan error, 2)
 			for g := range 2 {
@@ -154,6 +158,8 @@ func BenchmarkViewGet(b *testing.B) {
 			s := openLoaded(b, be)
 			rng := rand.New(rand.NewPCG(1, 2))
 			b.ResetTimer()
+			cpu := startCPU(b)
+			defer cpu.report(b)
 			for range b.N {
 				key := benchKey("i", rng.Uint64N(preload))
 				err := s.View(b.Context(), func(r kv.Reader) error {
@@ -174,6 +180,8 @@ func BenchmarkScan100(b *testing.B) {
 			s := openLoaded(b, be)
 			rng := rand.New(rand.NewPCG(1, 2))
 			b.ResetTimer()
+			cpu := startCPU(b)
+			defer cpu.report(b)
 			for range b.N {
 				start := benchKey("d", rng.Uint64N(preload-200))
 				n := 0
@@ -199,6 +207,8 @@ func BenchmarkCreateSync100(b *testing.B) {
 			s := openLoaded(b, be)
 			rng := rand.New(rand.NewPCG(1, 2))
 			b.ResetTimer()
+			cpu := startCPU(b)
+			defer cpu.report(b)
 			for i := range b.N {
 				if err := create(b.Context(), s, rng); err != nil {
 					b.Fatal(err)

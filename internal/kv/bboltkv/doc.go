@@ -7,8 +7,9 @@
 // transaction and View to a read-only one. Commits run with NoSync and Sync
 // calls fdatasync. Unlike Pebble's log, bbolt with NoSync gives no ordering
 // between a commit's page writes and its meta page write, so a crash
-// between two Syncs can leave a file that does not open: this backend is
-// for comparison and tests, not for volumes.
+// between two Syncs can leave a meta page pointing at pages that never
+// reached the disk: this backend is for comparison and tests, not for
+// volumes.
 //
 // Lock order: the store's writer semaphore (ctx-aware) before bbolt's own
 // writer lock. A long View can block an Update that must grow the memory

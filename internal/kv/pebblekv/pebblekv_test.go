@@ -52,7 +52,7 @@ func TestLoggerReceivesPebbleEvents(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "component=pebble") {
+	if !strings.Contains(buf.String(), "MANIFEST created") {
 		t.Fatalf("no pebble messages in the log:\n%s", buf.String())
 	}
 }

@@ -50,7 +50,9 @@ type Options struct {
 	// DefaultMemTableBytes. Writes stall while two are full, so the store
 	// holds at most CacheBytes + 2*MemTableBytes of cache and memtables.
 	MemTableBytes uint64
-	// Logger receives Pebble's own messages; nil discards them.
+	// Logger receives Pebble's own messages and events (flushes,
+	// compactions, stalls) as they are, without attributes of its own: the
+	// caller scopes it, e.g. With("component", "pebble"). nil discards them.
 	Logger *slog.Logger
 }
 
@@ -170,12 +172,12 @@ type pebbleLogger struct{ l *slog.Logger }
 
 func (p pebbleLogger) Infof(format string, args ...any) {
 	if p.l.Enabled(context.Background(), slog.LevelDebug) {
-		p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+		p.l.Debug(fmt.Sprintf(format, args...))
 	}
 }
 
 func (p pebbleLogger) Errorf(format string, args ...any) {
-	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+	p.l.Error(fmt.Sprintf(format, args...))
 }
 
 // Fatalf is called by Pebble when it cannot continue (for example a failed
@@ -183,6 +185,6 @@ func (p pebbleLogger) Errorf(format string, args ...any) {
 // process's own recovery and logging run.
 func (p pebbleLogger) Fatalf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	p.l.Error(msg, "component", "pebble", "fatal", true)
+	p.l.Error(msg, "fatal", true)
 	panic("pebblekv: " + msg)
 }
