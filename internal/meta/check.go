@@ -41,6 +41,7 @@ func (fs *FS) Check(ctx context.Context, repair bool) (CheckReport, error) {
 	inodes := map[uint64]*checkInode{}
 	var danglingEntries, strayKeys [][]byte
 	var trims []trim
+	var fixes []linkFix
 	problem := func(format string, args ...any) {
 		rep.Problems = append(rep.Problems, fmt.Sprintf(format, args...))
 	}
@@ -67,13 +68,16 @@ func (fs *FS) Check(ctx context.Context, repair bool) (CheckReport, error) {
 				if n.isDir() {
 					rep.Dirs++
 				}
-			case tagUsage:
-				d, _ := decodeUsage(p)
-				stored.Files += d.Files
-				stored.Bytes += d.Bytes
 			}
 			return true
 		})
+	})
+	if err != nil {
+		return rep, err
+	}
+	err = fs.view(ctx, func(r reader) error {
+		_, stored, _, err = r.sumUsage()
+		return err
 	})
 	if err != nil {
 		return rep, err
@@ -152,6 +156,9 @@ func (fs *FS) Check(ctx context.Context, repair bool) (CheckReport, error) {
 				case !ok:
 					problem("%c record of missing inode %d", k[0], ino)
 					strayKeys = append(strayKeys, clone(k))
+				case k[0] == tagXattr && ci.n.Flags&inodeXattrs == 0:
+					problem("inode %d has extended attributes but no flag saying so", ino)
+					fixes = append(fixes, linkFix{ino: ino, nlink: ci.n.Nlink, xattrFlag: true})
 				case k[0] == tagOrphan:
 					rep.Orphans++
 					if ci.n.Nlink != 0 {
@@ -175,7 +182,6 @@ func (fs *FS) Check(ctx context.Context, repair bool) (CheckReport, error) {
 		}
 	}
 	var want usage
-	var fixes []linkFix
 	for ino, ci := range inodes {
 		want.Files++
 		if ci.n.isReg() {
@@ -208,7 +214,7 @@ func (fs *FS) Check(ctx context.Context, repair bool) (CheckReport, error) {
 			fixes = append(fixes, linkFix{ino: ino, nlink: expect})
 		}
 	}
-	if want != stored {
+	if want.Files != stored.Files || want.Bytes != stored.Bytes {
 		problem("usage counters say %d files / %d bytes, found %d / %d", stored.Files, stored.Bytes, want.Files, want.Bytes)
 	}
 	if !repair || len(rep.Problems) == 0 {
@@ -220,10 +226,11 @@ func (fs *FS) Check(ctx context.Context, repair bool) (CheckReport, error) {
 }
 
 type linkFix struct {
-	ino    uint64
-	nlink  uint32
-	parent uint64
-	lost   bool
+	ino       uint64
+	nlink     uint32
+	parent    uint64
+	lost      bool
+	xattrFlag bool
 }
 
 type trim struct{ ino uint64 }
@@ -299,6 +306,8 @@ func (fs *FS) repair(ctx context.Context, dangling, stray [][]byte, trims []trim
 				} else {
 					n.Nlink = 1
 				}
+			} else if f.xattrFlag {
+				n.Flags |= inodeXattrs
 			} else {
 				n.Nlink = f.nlink
 				if f.parent != 0 {

@@ -45,6 +45,7 @@ func (fs *FS) CommitWrite(ctx context.Context, ino uint64, w chunk.Write) error 
 			}
 		}
 	}
+	bs64 := uint64(bs)
 	err := fs.update(ctx, func(t *tx) error {
 		n, err := t.inode(ino)
 		if err != nil {
@@ -65,9 +66,16 @@ func (fs *FS) CommitWrite(ctx context.Context, ino uint64, w chunk.Write) error 
 			t.dropObjects(chunk.Dropped(old, cur))
 			t.putBlock(ino, b.Index, cur)
 		}
-		if w.Size > n.Size {
-			t.bytes += int64(w.Size - n.Size)
-			n.Size = w.Size
+		size := w.Size
+		for _, b := range w.Blocks {
+			for _, p := range b.Pieces {
+				// The size always covers every piece: an empty file has none.
+				size = max(size, b.Index*bs64+uint64(p.End()))
+			}
+		}
+		if size > n.Size {
+			t.bytes += int64(size - n.Size)
+			n.Size = size
 		}
 		if w.Mtime != 0 {
 			n.Mtime = w.Mtime

@@ -63,11 +63,8 @@ func (fs *FS) ReadDir(ctx context.Context, c Caller, ino, cookie uint64, max int
 func (fs *FS) StatFS(ctx context.Context) (StatFS, error) {
 	var st StatFS
 	err := fs.view(ctx, func(r reader) error {
-		u, n, err := r.sumUsage()
+		_, u, _, err := r.sumUsage()
 		st = StatFS{Files: uint64(max(u.Files, 0)), Bytes: uint64(max(u.Bytes, 0))}
-		if n > foldAfter {
-			fs.wakeReaper()
-		}
 		return err
 	})
 	return st, fail("statfs", 0, "", err)

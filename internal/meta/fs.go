@@ -36,7 +36,9 @@ type FS struct {
 	inos allocator
 	objs allocator
 
-	usageSeq atomic.Uint64 // ids of usage delta records
+	usageSeq    atomic.Uint64 // ids of usage delta records
+	usageDeltas atomic.Uint64 // delta records written by this process
+	usageFolded atomic.Uint64 // usageDeltas at the last fold
 
 	openMu sync.Mutex
 	opens  map[uint64]int // open count per inode
@@ -70,7 +72,9 @@ func New(ctx context.Context, store kv.Store, opts Options) (*FS, error) {
 		stop:     make(chan struct{}),
 		reapDone: make(chan struct{}),
 	}
-	fs.usageSeq.Store(uint64(opts.Now().UnixNano()))
+	if err := fs.seedUsage(ctx); err != nil {
+		return nil, err
+	}
 	fs.inos = allocator{key: counterKey("ino"), batch: 1024}
 	fs.objs = allocator{key: counterKey("obj"), batch: 1024}
 	if err := fs.reclaimOrphans(ctx); err != nil {
@@ -149,4 +153,14 @@ func (fs *FS) NewObjectIDs(ctx context.Context, n int) (uint64, error) {
 	}
 	id, err := fs.objs.alloc(ctx, fs, uint64(n))
 	return id, fail("newobjectids", 0, "", err)
+}
+
+// seedUsage starts usage delta ids past every id in the store, whatever
+// the clock says.
+func (fs *FS) seedUsage(ctx context.Context) error {
+	return fs.view(ctx, func(r reader) error {
+		_, _, last, err := r.sumUsage()
+		fs.usageSeq.Store(max(last, uint64(fs.opts.Now().UnixNano())))
+		return err
+	})
 }

@@ -121,19 +121,18 @@ func (fs *FS) ReapGarbage(ctx context.Context) error {
 	}
 }
 
-// foldAfter is how many usage records make StatFS ask for a fold.
+// foldAfter is how many usage deltas make the background worker fold.
 const foldAfter = 256
 
-// maybeFoldUsage folds the usage deltas when there are many.
+// maybeFoldUsage folds the usage deltas when many were written.
 func (fs *FS) maybeFoldUsage(ctx context.Context) error {
-	var n int
-	err := fs.view(ctx, func(r reader) error {
-		var err error
-		_, n, err = r.sumUsage()
-		return err
-	})
-	if err != nil || n <= foldAfter {
+	if fs.usageDeltas.Load()-fs.usageFolded.Load() < foldAfter {
+		return nil
+	}
+	n := fs.usageDeltas.Load()
+	if err := fs.foldUsage(ctx, nil); err != nil {
 		return err
 	}
-	return fs.foldUsage(ctx, nil)
+	fs.usageFolded.Store(n)
+	return nil
 }

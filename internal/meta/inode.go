@@ -13,8 +13,11 @@ type inode struct {
 	Target string // symlinks: the link target
 }
 
-// inodeLinkable marks an O_TMPFILE file: nameless, yet Link may name it.
-const inodeLinkable = 1
+// Inode flags.
+const (
+	inodeLinkable = 1 << iota // an O_TMPFILE file: nameless, yet Link may name it
+	inodeXattrs               // has (or had) extended attributes
+)
 
 const inodeVersion = 1
 
@@ -88,16 +91,19 @@ func decodeDirent(b []byte) (dirent, error) {
 type usage struct {
 	Files int64
 	Bytes int64
+	Upto  uint64 // base only: deltas with ids up to this are folded in
 }
 
 func (u usage) encode() []byte {
-	b := binary.LittleEndian.AppendUint64(make([]byte, 0, 16), uint64(u.Files))
-	return binary.LittleEndian.AppendUint64(b, uint64(u.Bytes))
+	b := binary.LittleEndian.AppendUint64(make([]byte, 0, 24), uint64(u.Files))
+	b = binary.LittleEndian.AppendUint64(b, uint64(u.Bytes))
+	return binary.LittleEndian.AppendUint64(b, u.Upto)
 }
 
 func decodeUsage(b []byte) (usage, error) {
-	if len(b) != 16 {
+	if len(b) != 24 {
 		return usage{}, errCorrupt
 	}
-	return usage{Files: int64(binary.LittleEndian.Uint64(b)), Bytes: int64(binary.LittleEndian.Uint64(b[8:]))}, nil
+	le := binary.LittleEndian
+	return usage{Files: int64(le.Uint64(b)), Bytes: int64(le.Uint64(b[8:])), Upto: le.Uint64(b[16:])}, nil
 }

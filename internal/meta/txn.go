@@ -176,43 +176,53 @@ func (fs *FS) update(ctx context.Context, fn func(t *tx) error) error {
 func (t *tx) applyUsage() error {
 	id := t.fs.usageSeq.Add(1)
 	t.put(usageDeltaKey(id), usage{Files: t.files, Bytes: t.bytes}.encode())
-	if id%foldAfter == 0 {
+	if t.fs.usageDeltas.Add(1)%foldAfter == 0 {
 		t.garbage = true // wake the background worker, which also folds
 	}
 	return nil
 }
 
-// sumUsage adds the usage base and every delta.
-func (r reader) sumUsage() (usage, int, error) {
-	var u usage
-	n := 0
-	prefix := usageKey()
-	err := r.scan(prefix, endOf(prefix), func(k, p []byte) (bool, error) {
+// sumUsage adds the usage base and the deltas not folded into it. It
+// returns the base, the sum, and the highest delta id seen.
+func (r reader) sumUsage() (base, sum usage, last uint64, err error) {
+	p, ok, err := r.get(usageKey())
+	if err != nil {
+		return base, sum, 0, err
+	}
+	if ok {
+		if base, err = decodeUsage(p); err != nil {
+			return base, sum, 0, err
+		}
+	}
+	sum, last = base, base.Upto
+	// Deltas folded earlier are deleted; starting past them keeps the
+	// scan off their tombstones.
+	err = r.scan(usageDeltaKey(base.Upto+1), endOf(usageKey()), func(k, p []byte) (bool, error) {
 		d, err := decodeUsage(p)
 		if err != nil {
 			return false, err
 		}
-		u.Files += d.Files
-		u.Bytes += d.Bytes
-		n++
+		sum.Files += d.Files
+		sum.Bytes += d.Bytes
+		last = beUint64(k[1:])
 		return true, nil
 	})
-	return u, n, err
+	return base, sum, last, err
 }
 
-// foldUsage replaces the usage base and deltas by one base record.
+// foldUsage folds the deltas into the base record; with set, the base is
+// set to *set instead (fsck's repair).
 func (fs *FS) foldUsage(ctx context.Context, set *usage) error {
 	return fs.update(ctx, func(t *tx) error {
-		u, _, err := t.sumUsage()
+		base, sum, last, err := t.sumUsage()
 		if err != nil {
 			return err
 		}
 		if set != nil {
-			u = *set
+			sum = *set
 		}
-		prefix := usageKey()
 		var keys [][]byte
-		err = t.r.Scan(prefix, endOf(prefix), func(k, v []byte) bool {
+		err = t.r.Scan(usageDeltaKey(base.Upto+1), endOf(usageKey()), func(k, v []byte) bool {
 			keys = append(keys, clone(k))
 			return true
 		})
@@ -222,7 +232,8 @@ func (fs *FS) foldUsage(ctx context.Context, set *usage) error {
 		for _, k := range keys {
 			t.t.Delete(k)
 		}
-		t.put(usageKey(), u.encode())
+		sum.Upto = last
+		t.put(usageKey(), sum.encode())
 		return nil
 	})
 }

@@ -144,6 +144,7 @@ func (fs *FS) SetXattr(ctx context.Context, c Caller, ino uint64, name string, v
 			return syscall.ENODATA
 		}
 		t.put(xattrKey(ino, name), value)
+		n.Flags |= inodeXattrs
 		n.Ctime = t.now
 		t.putInode(n)
 		return nil
