@@ -40,8 +40,9 @@ type FS struct {
 	usageDeltas atomic.Uint64 // delta records written by this process
 	usageFolded atomic.Uint64 // usageDeltas at the last fold
 
-	openMu sync.Mutex
-	opens  map[uint64]int // open count per inode
+	openMu  sync.Mutex
+	opens   map[uint64]int  // open count per inode
+	orphans map[uint64]bool // inodes this process made orphans
 
 	reap     chan struct{}
 	stop     chan struct{}
@@ -68,6 +69,7 @@ func New(ctx context.Context, store kv.Store, opts Options) (*FS, error) {
 		log:      opts.Logger,
 		super:    sb,
 		opens:    make(map[uint64]int),
+		orphans:  make(map[uint64]bool),
 		reap:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		reapDone: make(chan struct{}),

@@ -265,7 +265,7 @@ func (fs *FS) Tmpfile(ctx context.Context, c Caller, parent uint64, mode uint32)
 			return err
 		}
 		t.putInode(n)
-		t.put(orphanKey(ino), nil)
+		t.markOrphan(ino)
 		t.files++
 		a = n.Attr
 		return nil

@@ -53,6 +53,14 @@ func (fs *FS) Release(ctx context.Context, ino uint64) error {
 	if fs.openDec(ino) > 0 {
 		return nil
 	}
+	// Only this process makes orphans (reclaimed at start otherwise), so
+	// the last release of a file it never orphaned needs no transaction.
+	fs.openMu.Lock()
+	orphan := fs.orphans[ino]
+	fs.openMu.Unlock()
+	if !orphan {
+		return nil
+	}
 	err := fs.update(ctx, func(t *tx) error {
 		if fs.openCount(ino) > 0 {
 			return nil // opened again meanwhile
@@ -66,6 +74,11 @@ func (fs *FS) Release(ctx context.Context, ino uint64) error {
 		}
 		return t.purge(n)
 	})
+	if err == nil && fs.openCount(ino) == 0 {
+		fs.openMu.Lock()
+		delete(fs.orphans, ino)
+		fs.openMu.Unlock()
+	}
 	return fail("release", ino, "", err)
 }
 

@@ -110,7 +110,7 @@ func (t *tx) dropLink(n *inode) error {
 	}
 	if t.fs.openCount(n.Ino) > 0 {
 		t.putInode(n)
-		t.put(orphanKey(n.Ino), nil)
+		t.markOrphan(n.Ino)
 		return nil
 	}
 	return t.purge(n)
@@ -123,7 +123,7 @@ func (t *tx) dropDir(n *inode) error {
 		n.Nlink = 0
 		n.Ctime = t.now
 		t.putInode(n)
-		t.put(orphanKey(n.Ino), nil)
+		t.markOrphan(n.Ino)
 		return nil
 	}
 	return t.purge(n)

@@ -122,7 +122,14 @@ type tx struct {
 	now     int64
 	files   int64
 	bytes   int64
-	garbage bool // objects were dropped: wake the reaper
+	garbage bool     // objects were dropped: wake the reaper
+	orphans []uint64 // inodes that became orphans
+}
+
+// markOrphan records that ino has no name left but is still open.
+func (t *tx) markOrphan(ino uint64) {
+	t.put(orphanKey(ino), nil)
+	t.orphans = append(t.orphans, ino)
 }
 
 func (t *tx) put(key, payload []byte) { t.t.Set(key, seal(key, payload)) }
@@ -154,6 +161,7 @@ func (t *tx) dropObjects(ids []uint64) {
 // update runs fn in a transaction, retried on conflict by the store.
 func (fs *FS) update(ctx context.Context, fn func(t *tx) error) error {
 	var garbage bool
+	var orphans []uint64
 	err := fs.store.Update(ctx, func(kt kv.Txn) error {
 		t := &tx{reader: reader{r: kt, fs: fs}, t: kt, now: fs.opts.Now().UnixNano()}
 		if err := fn(t); err != nil {
@@ -164,9 +172,16 @@ func (fs *FS) update(ctx context.Context, fn func(t *tx) error) error {
 				return err
 			}
 		}
-		garbage = t.garbage
+		garbage, orphans = t.garbage, t.orphans
 		return nil
 	})
+	if err == nil && len(orphans) > 0 {
+		fs.openMu.Lock()
+		for _, ino := range orphans {
+			fs.orphans[ino] = true
+		}
+		fs.openMu.Unlock()
+	}
 	if err == nil && garbage {
 		fs.wakeReaper()
 	}
