@@ -43,6 +43,7 @@ func cmdMount(ctx context.Context, e *env, args []string) error {
 	if o.debug {
 		o.level = slog.LevelDebug
 	}
+	reexecForMalloc()
 	if ready := childReady(); ready != nil {
 		return runMountChild(ctx, e, o, ready)
 	}
@@ -66,6 +67,7 @@ func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logg
 	if err != nil {
 		return err
 	}
+	limitGoMemory(int64(o.cacheMB)<<20 + mount.DefaultDirtyBytes)
 	v, err := volume.Open(ctx, vol, volume.Options{Create: true, Logger: log})
 	if err != nil {
 		return err
