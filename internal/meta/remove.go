@@ -5,6 +5,7 @@ import (
 	"syscall"
 
 	"github.com/ferryfs/ferry/internal/chunk"
+	"github.com/ferryfs/ferry/internal/kv"
 )
 
 // Unlink removes name from parent; the inode goes when its last name and
@@ -181,13 +182,4 @@ func (t *tx) purge(n *inode) error {
 }
 
 // endOf is the end of the key range sharing prefix.
-func endOf(prefix []byte) []byte {
-	end := append([]byte(nil), prefix...)
-	for i := len(end) - 1; i >= 0; i-- {
-		if end[i] < 0xff {
-			end[i]++
-			return end[:i+1]
-		}
-	}
-	return nil
-}
+func endOf(prefix []byte) []byte { return kv.PrefixEnd(prefix) }

@@ -19,7 +19,7 @@ type Store struct {
 	db    *bolt.DB
 	path  string
 	wlock chan struct{} // ctx-aware wait for the single writer
-	gate  gate
+	gate  *kv.Gate
 }
 
 var _ kv.Store = (*Store)(nil)
@@ -44,19 +44,19 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("bboltkv: open %q: create bucket: %w", path, err)
 	}
 	s := &Store{db: db, path: path, wlock: make(chan struct{}, 1)}
-	s.gate.init()
+	s.gate = kv.NewGate()
 	return s, nil
 }
 
 // enter makes an operation hold off Close; it reports ErrClosed after it.
 func (s *Store) enter() error {
-	if !s.gate.enter() {
+	if !s.gate.Enter() {
 		return kv.ErrClosed
 	}
 	return nil
 }
 
-func (s *Store) leave() { s.gate.leave() }
+func (s *Store) leave() { s.gate.Leave() }
 
 // View implements kv.Store on a bbolt read-only transaction.
 func (s *Store) View(ctx context.Context, fn func(kv.Reader) error) error {
@@ -129,7 +129,7 @@ func (s *Store) Sync(ctx context.Context) error {
 // Close syncs and closes the file after running operations finish. A
 // second Close returns nil.
 func (s *Store) Close() error {
-	if !s.gate.close() {
+	if !s.gate.Close() {
 		return nil
 	}
 	serr := s.db.Sync()

@@ -60,7 +60,7 @@ type Options struct {
 type Store struct {
 	db   *pebble.DB
 	dir  string
-	gate gate
+	gate *kv.Gate
 	// wlock is a one-slot semaphore held for the whole of an Update, so
 	// read-write transactions run one at a time (waiting honours ctx).
 	wlock chan struct{}
@@ -125,7 +125,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		dir:   dir,
 		wlock: make(chan struct{}, 1),
 	}
-	s.gate.init()
+	s.gate = kv.NewGate()
 	return s, nil
 }
 
@@ -156,7 +156,7 @@ func checkDir(fs vfs.FS, dir string) error {
 // Pebble syncs its log on close, so a clean Close loses nothing; a second
 // Close returns nil. Close must not be called from inside View or Update.
 func (s *Store) Close() error {
-	if !s.gate.close() {
+	if !s.gate.Close() {
 		return nil
 	}
 	if err := s.db.Close(); err != nil {

@@ -21,10 +21,10 @@ func (s *Store) View(ctx context.Context, fn func(kv.Reader) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !s.gate.enter() {
+	if !s.gate.Enter() {
 		return kv.ErrClosed
 	}
-	defer s.gate.leave()
+	defer s.gate.Leave()
 	root, err := s.db.NewIter(nil)
 	if err != nil {
 		return fmt.Errorf("pebblekv: view: %w", err)
@@ -47,10 +47,10 @@ func (s *Store) Update(ctx context.Context, fn func(kv.Txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !s.gate.enter() {
+	if !s.gate.Enter() {
 		return kv.ErrClosed
 	}
-	defer s.gate.leave()
+	defer s.gate.Leave()
 	select {
 	case s.wlock <- struct{}{}:
 	case <-ctx.Done():
@@ -86,10 +86,10 @@ func (s *Store) Sync(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !s.gate.enter() {
+	if !s.gate.Enter() {
 		return kv.ErrClosed
 	}
-	defer s.gate.leave()
+	defer s.gate.Leave()
 	upTo := s.commits.Load()
 	if s.synced.Load() >= upTo {
 		return nil
