@@ -16,6 +16,26 @@ import (
 // (and forgotten); failed uploads are retried. On failure nothing is
 // committed and nothing buffered is lost.
 func (s *Store) Flush(ctx context.Context, ino uint64) error {
+	err := s.flush(ctx, ino)
+	if err != nil && s.removed(ctx, ino) {
+		// Writes that cannot be stored (a full disk, say) to a file that
+		// no longer exists are not worth keeping or retrying.
+		s.log.Warn("discarding writes to a removed file", "ino", ino, "err", err)
+		s.Truncate(ino, 0)
+		s.Invalidate(ino)
+		return nil
+	}
+	return err
+}
+
+// removed reports whether the metadata service says ino is gone.
+func (s *Store) removed(ctx context.Context, ino uint64) bool {
+	_, err := s.layout.GetLayout(ctx, ino, 0, 1)
+	var en syscall.Errno
+	return errors.As(err, &en) && (en == syscall.ENOENT || en == syscall.ESTALE)
+}
+
+func (s *Store) flush(ctx context.Context, ino uint64) error {
 	if err := s.checkOpen(); err != nil {
 		return wrap("flush", ino, err)
 	}

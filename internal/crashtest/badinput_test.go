@@ -73,7 +73,7 @@ func TestFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := cmd.Wait(); err != nil {
-		t.Logf("ferry mount exited with %v", err)
+		t.Errorf("ferry mount did not end cleanly after a full disk: %v", err)
 	}
 	out, err := exec.Command(bin, "fsck", "--repair", vol).CombinedOutput()
 	if err != nil || strings.Contains(string(out), "metadata:") || strings.Contains(string(out), "missing") {
