@@ -15,19 +15,22 @@ say() { printf 'test.sh: %s\n' "$*" >&2; }
 
 command -v go >/dev/null || { say "go is not installed (https://go.dev/dl/)"; exit 1; }
 
-# FUSE: the kernel device, and fusermount3 for mounts by users other than
-# root (root mounts with mount(2) directly; the package is small, so it is
-# installed either way).
+# FUSE: the kernel device; fusermount3 (package fuse3) for mounts by users
+# other than root (root mounts with mount(2) directly); setfacl/getfacl
+# (package acl) for the POSIX ACL tests.
 if [ ! -e /dev/fuse ] && [ "$(id -u)" = 0 ]; then
 	modprobe fuse 2>/dev/null || say "no /dev/fuse and modprobe fuse failed"
 fi
-if ! command -v fusermount3 >/dev/null; then
+need=()
+command -v fusermount3 >/dev/null || need+=(fuse3)
+command -v setfacl >/dev/null || need+=(acl)
+if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		say "installing fuse3"
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fuse3 >/dev/null; } ||
-			say "could not install fuse3; mounts as root do not need it"
+		say "installing ${need[*]}"
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; } ||
+			say "could not install ${need[*]}; tests that need them will fail"
 	else
-		say "fusermount3 is missing (apt-get install fuse3); FUSE tests need it unless run as root"
+		say "missing ${need[*]} (apt-get install ${need[*]}); tests that need them will fail"
 	fi
 fi
 

@@ -1,6 +1,7 @@
 package fusefs
 
 import (
+	"context"
 	"math"
 	"syscall"
 	"time"
@@ -76,8 +77,10 @@ func (f *fileSystem) overlay(a meta.Attr) meta.Attr {
 }
 
 // fillEntry answers a lookup-like request with a (dirty writes laid over
-// it) and the configured timeouts.
+// it) and the configured timeouts. Every reply that hands the kernel a
+// node id goes through here, so here it is counted (see looked).
 func (f *fileSystem) fillEntry(out *fuse.EntryOut, a meta.Attr) {
+	f.looked(context.Background(), a)
 	out.NodeId = a.Ino
 	out.Generation = 0 // inode numbers are never reused
 	toFuseAttr(&out.Attr, f.overlay(a))

@@ -49,9 +49,15 @@ func (f *fileSystem) ReleaseDir(in *fuse.ReleaseIn) {
 	f.logErr("releasedir", in.NodeId, f.meta.Release(context.Background(), in.NodeId))
 }
 
-// FsyncDir makes the metadata durable.
+// FsyncDir makes the metadata durable. Objects are made durable first:
+// a metadata sync makes every earlier commit durable, and the objects
+// those commits reference must not be lost while they are not.
 func (f *fileSystem) FsyncDir(cancel <-chan struct{}, in *fuse.FsyncIn) fuse.Status {
-	return f.status("fsyncdir", in.NodeId, f.meta.Sync(requestContext(cancel, &in.InHeader)))
+	ctx := requestContext(cancel, &in.InHeader)
+	if err := f.data.SyncObjects(ctx); err != nil {
+		return f.status("fsyncdir", in.NodeId, err)
+	}
+	return f.status("fsyncdir", in.NodeId, f.meta.Sync(ctx))
 }
 
 // ReadDir lists names and types.

@@ -7,7 +7,8 @@
 // # Identity
 //
 // A node id is an inode number; the root is inode 1. There is no node
-// table: FORGET is a no-op and every request names its inode. The caller
+// table: every request names its inode, and FORGET matters only for
+// special files (below). The caller
 // of a request is the uid, gid and thread id of its header plus the
 // supplementary groups read from /proc/<tid>/status (cached for a second).
 // Requests are never canceled by the kernel's INTERRUPT (fs.go says why):
@@ -15,8 +16,16 @@
 //
 // Opens of files and directories are counted by meta (Open, OpenDir and
 // their releases), so that a removed file or directory lives on while it
-// is open. The kernel sends no OPEN for fifos, sockets and devices, nor
-// for O_PATH descriptors: those are not counted.
+// is open. The kernel sends no OPEN for fifos, sockets and devices, so
+// for those the kernel's lookups are counted instead (refs.go): every
+// reply that hands out their node id adds one, FORGET subtracts, and meta
+// holds the inode (meta.Hold) from the first lookup to the last forget.
+// Only special files take memory for this. O_PATH descriptors of regular
+// files, directories and symlinks are not counted: fstat on one whose
+// file was removed and closed everywhere else fails with ENOENT.
+//
+// O_TMPFILE is served (TMPFILE): meta makes a nameless, open inode that
+// linkat(2) can name and the last release deletes otherwise.
 //
 // # Kernel caches
 //
@@ -43,6 +52,13 @@
 //     and the server clears the bits.
 //   - ATOMIC_O_TRUNC: open(O_TRUNC) is one OPEN, not OPEN plus SETATTR.
 //   - CACHE_SYMLINKS: symlink targets never change, the kernel keeps them.
+//   - POSIX_ACL (with default_permissions): the kernel checks POSIX ACLs
+//     and caches system.posix_acl_access/default per inode, so ls -l and
+//     permission checks cost no GETXATTR once an inode's ACL is known.
+//     meta validates and stores them and keeps the mode in step (meta's
+//     acl.go). The kernel then applies no umask on create, and with
+//     DONT_MASK it hands the umask over (MknodIn/MkdirIn/CreateIn.Umask):
+//     meta applies it unless the directory has a default ACL.
 //   - EXPLICIT_INVAL_DATA (instead of AUTO_INVAL_DATA): the page cache is
 //     not dropped because an mtime moved; it is dropped on notification.
 //   - max_write 1 MiB (max_pages 256) and 1 MiB readahead, which the
@@ -50,7 +66,7 @@
 //   - ASYNC_READ, PARALLEL_DIROPS and the splice flags, as go-fuse sets.
 //
 // Not negotiated: the writeback cache (it breaks coherence between
-// clients and disables passthrough), POSIX ACLs, and FLOCK/POSIX locks
+// clients and disables passthrough), and FLOCK/POSIX locks
 // (the kernel's local locks are right for a single mount; several clients
 // need locks held by the server). LSEEK (SEEK_DATA/SEEK_HOLE) and
 // COPY_FILE_RANGE answer ENOSYS once, and the kernel stops asking.
@@ -59,13 +75,25 @@
 //
 // WRITE buffers in the data path; FLUSH (each close of a writable handle)
 // and RELEASE commit; FSYNC commits, makes objects durable and syncs the
-// metadata. GETATTR and READ lay the size and mtime of buffered writes
-// over the committed attributes. Unmount commits everything first.
+// metadata; FSYNCDIR makes objects durable, then syncs the metadata (a
+// metadata sync makes every earlier commit durable, so the objects they
+// reference must be durable first). GETATTR and READ lay the size and
+// mtime of buffered writes over the committed attributes. Unmount commits
+// everything first.
+//
+// Linux does not send syncfs(2) or sync(2) to FUSE servers (only
+// virtiofs asks for them), so those calls return at once and make nothing
+// of this mount durable. A background sync (sync.go) every
+// Options.SyncInterval (5 s by default) commits all buffered writes and
+// makes objects and metadata durable: after syncfs or sync, data is as
+// durable as the last tick, at most SyncInterval old. fsync(2) and
+// fdatasync(2) are exact. The background sync stops when the serve loop
+// ends.
 //
 // # Locks
 //
 // Each lock here guards one small structure and is never held across a
 // call out of the package: handleTable.mu, groupCache.mu, notifyQueue.mu,
-// and Server.unmountMu (held across an unmount; it takes none of the
-// others).
+// kernelRefs.mu, and Server.unmountMu (held across an unmount; it takes
+// none of the others).
 package fusefs

@@ -308,3 +308,33 @@ func testLogger(t *testing.T, buf *syncBuf) *slog.Logger {
 	})
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+func (m *fakeMeta) Hold(ctx context.Context, ino uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.record(fmt.Sprintf("hold %d", ino))
+}
+
+func (m *fakeMeta) Mknod(ctx context.Context, c meta.Caller, parent uint64, name string, mode, rdev uint32) (meta.Attr, error) {
+	m.mu.Lock()
+	if err := m.record(fmt.Sprintf("mknod umask=%o", meta.UmaskFrom(ctx))); err != nil {
+		m.mu.Unlock()
+		return meta.Attr{}, err
+	}
+	ino := uint64(100 + len(m.attrs))
+	m.mu.Unlock()
+	a := meta.Attr{Ino: ino, Mode: mode, Nlink: 1, Rdev: rdev}
+	m.add(parent, name, a, ino)
+	return a, nil
+}
+
+func (m *fakeMeta) Tmpfile(ctx context.Context, c meta.Caller, parent uint64, mode uint32) (meta.Attr, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.record(fmt.Sprintf("tmpfile umask=%o", meta.UmaskFrom(ctx))); err != nil {
+		return meta.Attr{}, err
+	}
+	a := meta.Attr{Ino: uint64(100 + len(m.attrs)), Mode: syscall.S_IFREG | mode}
+	m.attrs[a.Ino] = a
+	return a, nil
+}

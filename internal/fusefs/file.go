@@ -58,11 +58,26 @@ func (f *fileSystem) Open(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.Ope
 	return fuse.OK
 }
 
-// Create makes and opens a regular file in one request.
+// Create makes and opens a regular file in one request; the umask is
+// meta's to apply, as for Mknod.
 func (f *fileSystem) Create(cancel <-chan struct{}, in *fuse.CreateIn, name string, out *fuse.CreateOut) fuse.Status {
-	a, err := f.meta.Create(requestContext(cancel, &in.InHeader), f.caller(&in.InHeader), in.NodeId, name, in.Mode, in.Flags)
+	a, err := f.meta.Create(meta.WithUmask(requestContext(cancel, &in.InHeader), in.Umask), f.caller(&in.InHeader), in.NodeId, name, in.Mode, in.Flags)
 	if err != nil {
 		return f.status("create", in.NodeId, err)
+	}
+	f.fillEntry(&out.EntryOut, a)
+	w := isWritable(in.Flags)
+	out.Fh = f.files.add(handle{ino: a.Ino, writable: w})
+	out.OpenFlags = openFlags(w)
+	return fuse.OK
+}
+
+// Tmpfile makes and opens a nameless regular file (open(2) with
+// O_TMPFILE). It lives while it is open; linkat(2) can give it a name.
+func (f *fileSystem) Tmpfile(cancel <-chan struct{}, in *fuse.CreateIn, out *fuse.CreateOut) fuse.Status {
+	a, err := f.meta.Tmpfile(meta.WithUmask(requestContext(cancel, &in.InHeader), in.Umask), f.caller(&in.InHeader), in.NodeId, in.Mode)
+	if err != nil {
+		return f.status("tmpfile", in.NodeId, err)
 	}
 	f.fillEntry(&out.EntryOut, a)
 	w := isWritable(in.Flags)

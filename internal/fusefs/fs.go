@@ -21,6 +21,7 @@ type fileSystem struct {
 	log    *slog.Logger
 	groups *groupCache
 	files  handleTable
+	refs   *kernelRefs
 
 	// onInit receives the server once INIT is answered; the notification
 	// worker writes through it.
@@ -37,6 +38,7 @@ func newFileSystem(m Meta, data dataPath, opts Options) *fileSystem {
 		log:           opts.Logger,
 		groups:        newGroupCache(time.Now, readProcGroups),
 		files:         handleTable{m: make(map[uint64]handle)},
+		refs:          newKernelRefs(),
 	}
 }
 

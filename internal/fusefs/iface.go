@@ -17,6 +17,7 @@ type Meta interface {
 	Mknod(ctx context.Context, c meta.Caller, parent uint64, name string, mode, rdev uint32) (meta.Attr, error)
 	Mkdir(ctx context.Context, c meta.Caller, parent uint64, name string, mode uint32) (meta.Attr, error)
 	Create(ctx context.Context, c meta.Caller, parent uint64, name string, mode, flags uint32) (meta.Attr, error)
+	Tmpfile(ctx context.Context, c meta.Caller, parent uint64, mode uint32) (meta.Attr, error)
 	Symlink(ctx context.Context, c meta.Caller, parent uint64, name, target string) (meta.Attr, error)
 	Readlink(ctx context.Context, ino uint64) (string, error)
 	Link(ctx context.Context, c meta.Caller, ino, newParent uint64, newName string) (meta.Attr, error)
@@ -25,6 +26,7 @@ type Meta interface {
 	Rename(ctx context.Context, c meta.Caller, oldParent uint64, oldName string, newParent uint64, newName string, flags uint32) error
 	Open(ctx context.Context, c meta.Caller, ino uint64, flags uint32) (meta.Attr, error)
 	Release(ctx context.Context, ino uint64) error
+	Hold(ctx context.Context, ino uint64) error
 	Access(ctx context.Context, c meta.Caller, ino uint64, mask uint32) error
 	ReadDir(ctx context.Context, c meta.Caller, ino, cookie uint64, max int, plus bool) ([]meta.DirEntry, error)
 	GetXattr(ctx context.Context, c meta.Caller, ino uint64, name string) ([]byte, error)

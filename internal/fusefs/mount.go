@@ -28,6 +28,11 @@ type Options struct {
 	EntryTimeout    time.Duration
 	AttrTimeout     time.Duration
 	NegativeTimeout time.Duration
+	// SyncInterval is how often buffered writes are committed and all
+	// of it made durable in the background: the bound on what syncfs(2)
+	// and sync(2) leave undurable, since Linux does not send them to
+	// FUSE servers. Zero means five seconds; negative means never.
+	SyncInterval time.Duration
 	// Disk reports capacity for statfs(2); nil reports 1 PiB.
 	Disk func() (total, free uint64, err error)
 	// Logger receives errors the kernel cannot be told about; nil discards.
@@ -43,6 +48,9 @@ func (o Options) withDefaults() Options {
 		if *d == 0 {
 			*d = defaultTimeout
 		}
+	}
+	if o.SyncInterval == 0 {
+		o.SyncInterval = defaultSyncInterval
 	}
 	if o.FsName == "" {
 		o.FsName = "ferry"
@@ -65,6 +73,7 @@ type Server struct {
 	srv    *fuse.Server
 	fs     *fileSystem
 	notify *notifyQueue
+	sync   *syncer
 	log    *slog.Logger
 	mnt    string
 	done   chan struct{} // closed when the serve loop has ended
@@ -97,8 +106,10 @@ func mount(mountpoint string, m Meta, data dataPath, opts Options) (*Server, err
 		return nil, fmt.Errorf("mount %s: %w", mnt, err)
 	}
 	s.srv = srv
+	s.sync = startSyncer(f, f.opts.SyncInterval)
 	go func() {
 		srv.Serve()
+		s.sync.stop()
 		s.notify.stop()
 		close(s.done)
 	}()
@@ -130,10 +141,14 @@ func mountOptions(o Options, root bool) *fuse.MountOptions {
 		MaxBackground:     maxBackground,
 		// The kernel's local flock/fcntl locks are right for a single
 		// mount. Several clients of one volume need server-side locks.
-		EnableLocks:              false,
-		EnableSymlinkCaching:     true,
+		EnableLocks:          false,
+		EnableSymlinkCaching: true,
+		// POSIX ACLs: the kernel checks them (with default_permissions)
+		// and caches them; creates come with the umask not applied
+		// (DONT_MASK), since a default ACL overrides it.
+		EnableAcl:                true,
 		ExplicitDataCacheControl: true,
-		ExtraCapabilities:        fuse.CAP_HANDLE_KILLPRIV_V2 | fuse.CAP_ATOMIC_O_TRUNC,
+		ExtraCapabilities:        fuse.CAP_HANDLE_KILLPRIV_V2 | fuse.CAP_ATOMIC_O_TRUNC | fuse.CAP_DONT_MASK,
 		// Never negotiated: it breaks coherence between clients and
 		// rules out passthrough.
 		DisabledCapabilities: fuse.CAP_WRITEBACK_CACHE,

@@ -59,7 +59,7 @@ func TestMountSmoke(t *testing.T) {
 	m.add(1, "s", meta.Attr{Ino: 5, Mode: syscall.S_IFREG | 0o4777, Nlink: 1}, 5)
 
 	var logBuf syncBuf
-	s, err := mount(mnt, m, d, Options{FsName: "ferry:test", Logger: testLogger(t, &logBuf)})
+	s, err := mount(mnt, m, d, Options{FsName: "ferry:test", Logger: testLogger(t, &logBuf), SyncInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,15 @@
 package fusefs
 
 import (
+	"github.com/ferryfs/ferry/internal/meta"
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
 
-// Mknod makes a regular file, fifo, socket or device node. The kernel has
-// applied the umask to the mode.
+// Mknod makes a regular file, fifo, socket or device node. The mode
+// arrives without the umask applied (DONT_MASK); meta applies it unless
+// the directory has a default ACL.
 func (f *fileSystem) Mknod(cancel <-chan struct{}, in *fuse.MknodIn, name string, out *fuse.EntryOut) fuse.Status {
-	a, err := f.meta.Mknod(requestContext(cancel, &in.InHeader), f.caller(&in.InHeader), in.NodeId, name, in.Mode, in.Rdev)
+	a, err := f.meta.Mknod(meta.WithUmask(requestContext(cancel, &in.InHeader), in.Umask), f.caller(&in.InHeader), in.NodeId, name, in.Mode, in.Rdev)
 	if err != nil {
 		return f.status("mknod", in.NodeId, err)
 	}
@@ -15,9 +17,9 @@ func (f *fileSystem) Mknod(cancel <-chan struct{}, in *fuse.MknodIn, name string
 	return fuse.OK
 }
 
-// Mkdir makes a directory.
+// Mkdir makes a directory; the umask is meta's to apply, as for Mknod.
 func (f *fileSystem) Mkdir(cancel <-chan struct{}, in *fuse.MkdirIn, name string, out *fuse.EntryOut) fuse.Status {
-	a, err := f.meta.Mkdir(requestContext(cancel, &in.InHeader), f.caller(&in.InHeader), in.NodeId, name, in.Mode)
+	a, err := f.meta.Mkdir(meta.WithUmask(requestContext(cancel, &in.InHeader), in.Umask), f.caller(&in.InHeader), in.NodeId, name, in.Mode)
 	if err != nil {
 		return f.status("mkdir", in.NodeId, err)
 	}

@@ -23,10 +23,6 @@ func (f *fileSystem) Lookup(cancel <-chan struct{}, h *fuse.InHeader, name strin
 	return fuse.OK
 }
 
-// Forget does nothing: node ids are inode numbers, there is no table of
-// them to shrink.
-func (f *fileSystem) Forget(nodeid, nlookup uint64) {}
-
 // GetAttr returns an inode's attributes with its buffered writes laid over.
 func (f *fileSystem) GetAttr(cancel <-chan struct{}, in *fuse.GetAttrIn, out *fuse.AttrOut) fuse.Status {
 	a, err := f.meta.GetAttr(requestContext(cancel, &in.InHeader), in.NodeId)

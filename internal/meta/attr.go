@@ -26,6 +26,9 @@ func (fs *FS) SetAttr(ctx context.Context, c Caller, ino uint64, in SetAttrIn) (
 				mode &^= syscall.S_ISGID
 			}
 			n.Mode = n.fileType() | mode
+			if err := t.chmodACL(n); err != nil {
+				return err
+			}
 		}
 		if in.Valid&(SetUID|SetGID) != 0 {
 			uid, gid := n.UID, n.GID
@@ -56,7 +59,7 @@ func (fs *FS) SetAttr(ctx context.Context, c Caller, ino uint64, in SetAttrIn) (
 				return errInval
 			}
 			if in.Valid&SetFromHandle == 0 {
-				if err := access(c, n, mayWrite); err != nil {
+				if err := t.permit(c, n, mayWrite); err != nil {
 					return err
 				}
 			}
@@ -72,7 +75,7 @@ func (fs *FS) SetAttr(ctx context.Context, c Caller, ino uint64, in SetAttrIn) (
 			return errPerm
 		}
 		if in.Valid&(SetAtimeNow|SetMtimeNow) != 0 && !owner {
-			if err := access(c, n, mayWrite); err != nil {
+			if err := t.permit(c, n, mayWrite); err != nil {
 				return err
 			}
 		}

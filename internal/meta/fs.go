@@ -43,6 +43,7 @@ type FS struct {
 	openMu  sync.Mutex
 	opens   map[uint64]int  // open count per inode
 	orphans map[uint64]bool // inodes this process made orphans
+	purging map[uint64]int  // inodes a running transaction purges
 
 	reap     chan struct{}
 	stop     chan struct{}
@@ -70,6 +71,7 @@ func New(ctx context.Context, store kv.Store, opts Options) (*FS, error) {
 		super:    sb,
 		opens:    make(map[uint64]int),
 		orphans:  make(map[uint64]bool),
+		purging:  make(map[uint64]int),
 		reap:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		reapDone: make(chan struct{}),

@@ -14,7 +14,7 @@ func (fs *FS) Lookup(ctx context.Context, c Caller, parent uint64, name string) 
 		if err != nil {
 			return err
 		}
-		if err := access(c, p, mayExec); err != nil {
+		if err := r.permit(c, p, mayExec); err != nil {
 			return err
 		}
 		switch name {
@@ -209,7 +209,7 @@ func (fs *FS) Link(ctx context.Context, c Caller, ino, newParent uint64, newName
 		if err != nil {
 			return err
 		}
-		if err := access(c, p, mayWrite|mayExec); err != nil {
+		if err := t.permit(c, p, mayWrite|mayExec); err != nil {
 			return err
 		}
 		if _, ok, err := t.dirent(newParent, newName); err != nil {

@@ -8,7 +8,9 @@ import (
 // Open checks that c may open ino with the open(2) flags, applies O_TRUNC,
 // and counts the open so that an unlinked file lives until its last Release.
 func (fs *FS) Open(ctx context.Context, c Caller, ino uint64, flags uint32) (Attr, error) {
-	fs.openInc(ino)
+	if !fs.openLive(ino) {
+		return Attr{}, fail("open", ino, "", syscall.ENOENT)
+	}
 	a, err := fs.open(ctx, c, ino, flags)
 	if err != nil {
 		fs.openDec(ino)
@@ -38,7 +40,7 @@ func (fs *FS) open(ctx context.Context, c Caller, ino uint64, flags uint32) (Att
 	if n.isDir() && mask&mayWrite != 0 {
 		return Attr{}, syscall.EISDIR
 	}
-	if err := access(c, n, mask); err != nil {
+	if err := fs.permitView(ctx, c, n, mask); err != nil {
 		return Attr{}, err
 	}
 	if trunc && n.isReg() {
@@ -62,7 +64,7 @@ func (fs *FS) Release(ctx context.Context, ino uint64) error {
 		return nil
 	}
 	err := fs.update(ctx, func(t *tx) error {
-		if fs.openCount(ino) > 0 {
+		if !t.claimPurge(ino) {
 			return nil // opened again meanwhile
 		}
 		if _, ok, err := t.get(orphanKey(ino)); err != nil || !ok {
@@ -88,13 +90,54 @@ func (fs *FS) Access(ctx context.Context, c Caller, ino uint64, mask uint32) err
 	if err != nil {
 		return err
 	}
-	return fail("access", ino, "", access(c, &inode{Attr: a}, mask&7))
+	return fail("access", ino, "", fs.permitView(ctx, c, &inode{Attr: a}, mask&7))
 }
 
 func (fs *FS) openInc(ino uint64) {
 	fs.openMu.Lock()
 	fs.opens[ino]++
 	fs.openMu.Unlock()
+}
+
+// openLive counts an open of an existing inode. It fails if a
+// transaction has decided to purge ino: that removal is ordered before
+// this open, which then finds nothing.
+func (fs *FS) openLive(ino uint64) bool {
+	fs.openMu.Lock()
+	defer fs.openMu.Unlock()
+	if fs.purging[ino] > 0 {
+		return false
+	}
+	fs.opens[ino]++
+	return true
+}
+
+// claimPurge decides, atomically with respect to openLive, whether ino,
+// which has lost its last name, is purged now (true) or kept as an orphan
+// because it is open. A claim is dropped when its transaction ends.
+func (t *tx) claimPurge(ino uint64) bool {
+	fs := t.fs
+	fs.openMu.Lock()
+	defer fs.openMu.Unlock()
+	if fs.opens[ino] > 0 {
+		return false
+	}
+	fs.purging[ino]++
+	t.claims = append(t.claims, ino)
+	return true
+}
+
+func (fs *FS) dropClaims(inos []uint64) {
+	if len(inos) == 0 {
+		return
+	}
+	fs.openMu.Lock()
+	defer fs.openMu.Unlock()
+	for _, ino := range inos {
+		if fs.purging[ino]--; fs.purging[ino] <= 0 {
+			delete(fs.purging, ino)
+		}
+	}
 }
 
 func (fs *FS) openDec(ino uint64) int {

@@ -64,7 +64,7 @@ func (t *tx) removable(c Caller, parent uint64, name string) (*inode, *inode, er
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := access(c, p, mayWrite|mayExec); err != nil {
+	if err := t.permit(c, p, mayWrite|mayExec); err != nil {
 		return nil, nil, err
 	}
 	d, ok, err := t.dirent(parent, name)
@@ -109,7 +109,7 @@ func (t *tx) dropLink(n *inode) error {
 		t.putInode(n)
 		return nil
 	}
-	if t.fs.openCount(n.Ino) > 0 {
+	if !t.claimPurge(n.Ino) {
 		t.putInode(n)
 		t.markOrphan(n.Ino)
 		return nil
@@ -120,7 +120,7 @@ func (t *tx) dropLink(n *inode) error {
 // dropDir removes an empty directory's inode, or keeps it as an orphan
 // while it is open (a process may still have it as its working directory).
 func (t *tx) dropDir(n *inode) error {
-	if t.fs.openCount(n.Ino) > 0 {
+	if !t.claimPurge(n.Ino) {
 		n.Nlink = 0
 		n.Ctime = t.now
 		t.putInode(n)

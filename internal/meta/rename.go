@@ -26,7 +26,7 @@ func (fs *FS) Rename(ctx context.Context, c Caller, oldParent uint64, oldName st
 			if np, err = t.dir(newParent); err != nil {
 				return err
 			}
-			if err := access(c, np, mayWrite|mayExec); err != nil {
+			if err := t.permit(c, np, mayWrite|mayExec); err != nil {
 				return err
 			}
 		}
@@ -58,7 +58,7 @@ func (fs *FS) Rename(ctx context.Context, c Caller, oldParent uint64, oldName st
 				if moved == nil || !moved.isDir() || (moved == dst && flags&RenameExchange == 0) {
 					continue
 				}
-				if err := access(c, moved, mayWrite); err != nil {
+				if err := t.permit(c, moved, mayWrite); err != nil {
 					return err
 				}
 				target := newParent

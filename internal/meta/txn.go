@@ -124,6 +124,7 @@ type tx struct {
 	bytes   int64
 	garbage bool     // objects were dropped: wake the reaper
 	orphans []uint64 // inodes that became orphans
+	claims  []uint64 // purge claims to drop when the transaction ends
 }
 
 // markOrphan records that ino has no name left but is still open.
@@ -161,9 +162,11 @@ func (t *tx) dropObjects(ids []uint64) {
 // update runs fn in a transaction, retried on conflict by the store.
 func (fs *FS) update(ctx context.Context, fn func(t *tx) error) error {
 	var garbage bool
-	var orphans []uint64
+	var orphans, claims []uint64
+	defer func() { fs.dropClaims(claims) }()
 	err := fs.store.Update(ctx, func(kt kv.Txn) error {
 		t := &tx{reader: reader{r: kt, fs: fs}, t: kt, now: fs.opts.Now().UnixNano()}
+		defer func() { claims = append(claims, t.claims...) }()
 		if err := fn(t); err != nil {
 			return err
 		}
