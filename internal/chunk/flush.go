@@ -145,6 +145,7 @@ func (s *Store) commit(ctx context.Context, in *inode, snap []*sealedBlock, w Wr
 	if in.wgen == wgen && len(in.dirty) == 0 && len(in.sealed) == 0 {
 		in.writes = false
 	}
+	in.reported = true
 	in.mu.Unlock()
 
 	// Objects uploaded but shadowed before they were ever committed belong

@@ -22,6 +22,11 @@ type inode struct {
 	sealed   []*sealedBlock         // sealed, oldest first, not yet committed
 	sealedBy map[uint64][]*sealedBlock
 	writes   bool   // uncommitted writes exist
+	// reported: size and mtime stay reported by Dirty after their commit,
+	// until Invalidate. A caller may have read the attributes just before
+	// the commit landed in the metadata and Dirty just after; reporting
+	// the committed values (equal to the metadata's) closes that window.
+	reported bool
 	wgen     uint64 // counts writes
 	size     uint64 // highest byte written, clamped by Truncate; valid if writes
 	mtime    int64  // time of the last write; valid if writes

@@ -206,6 +206,23 @@ func (s *Store) Dirty(ino uint64) (size uint64, mtime int64, ok bool) {
 	return in.size, in.mtime, true
 }
 
+// Reported is Dirty, extended past the commit of the writes: it keeps
+// reporting the size and mtime of the last commit until Invalidate or
+// Truncate. Attributes read from the metadata just before a commit landed,
+// then laid under Reported read just after, still come out right.
+func (s *Store) Reported(ino uint64) (size uint64, mtime int64, ok bool) {
+	in := s.peek(ino)
+	if in == nil {
+		return 0, 0, false
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.dead || !in.writes && !in.reported {
+		return 0, 0, false
+	}
+	return in.size, in.mtime, true
+}
+
 // Invalidate forgets ino's cached layout and cached data. The state of an
 // inode with nothing buffered is released altogether.
 func (s *Store) Invalidate(ino uint64) {

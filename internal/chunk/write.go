@@ -90,7 +90,7 @@ func (s *Store) applyLocked(in *inode, db *dirtyBlock, idx uint64, bo uint32, p 
 		in.seqRun = uint64(len(p))
 	}
 	in.seqEnd = end
-	if !in.writes || end > in.size {
+	if !in.writes && !in.reported || end > in.size {
 		in.size = end
 	}
 	in.writes = true
@@ -267,7 +267,7 @@ func (s *Store) Truncate(ino uint64, size uint64) {
 		s.broadcastLocked()
 		s.mu.Unlock()
 	}
-	if in.writes && in.size > size {
+	if (in.writes || in.reported) && in.size > size {
 		in.size = size
 	}
 	in.dropLayout()

@@ -68,9 +68,12 @@ func (f *fileSystem) overlay(a meta.Attr) meta.Attr {
 	if a.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		return a
 	}
-	if size, mtime, ok := f.data.Dirty(a.Ino); ok {
+	if size, mtime, ok := f.data.Reported(a.Ino); ok {
+		// The data path's values are never older than what it committed;
+		// a change made since (truncate, utimes) is newer, and invalidates
+		// what the data path reports where it could be older.
 		a.Size = max(a.Size, size)
-		a.Mtime = mtime
+		a.Mtime = max(a.Mtime, mtime)
 		a.Ctime = max(a.Ctime, mtime)
 	}
 	return a

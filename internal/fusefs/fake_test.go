@@ -198,7 +198,7 @@ func (m *fakeMeta) Fallocate(ctx context.Context, c meta.Caller, ino uint64, mod
 	return m.record("fallocate")
 }
 
-// fakeData records data-path calls; Dirty reports what dirty holds.
+// fakeData records data-path calls; Reported reports what dirty holds.
 type fakeData struct {
 	mu    sync.Mutex
 	calls []string
@@ -240,7 +240,7 @@ func (d *fakeData) Read(ctx context.Context, ino uint64, p []byte, off int64, si
 	return n, nil
 }
 
-func (d *fakeData) Dirty(ino uint64) (uint64, int64, bool) {
+func (d *fakeData) Reported(ino uint64) (uint64, int64, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	v, ok := d.dirty[ino]

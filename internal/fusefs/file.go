@@ -11,14 +11,14 @@ import (
 
 // openFlags are the OpenOut flags of a file: the kernel keeps its page
 // cache across opens (it is kept right by the kernel's own writes on this
-// single mount, by recalls later), and read-only handles have nothing to
-// flush, so close(2) on them costs no FLUSH round trip.
+// single mount, by recalls later), and close(2) sends no FLUSH: buffered
+// writes are committed when the last handle is released, by fsync, by the
+// background sync tick, and (with several clients) when another client's
+// open recalls the writer. That is a local file system's contract too:
+// close does not write back, fsync does, and a write-back error shows at
+// the next fsync or write rather than at close.
 func openFlags(writable bool) uint32 {
-	fl := uint32(fuse.FOPEN_KEEP_CACHE)
-	if !writable {
-		fl |= fuse.FOPEN_NOFLUSH
-	}
-	return fl
+	return fuse.FOPEN_KEEP_CACHE | fuse.FOPEN_NOFLUSH
 }
 
 func isWritable(flags uint32) bool { return flags&syscall.O_ACCMODE != syscall.O_RDONLY }

@@ -43,7 +43,7 @@ func TestOpenFlagsAndRelease(t *testing.T) {
 		t.Fatalf("read-only open flags %#x", ro.OpenFlags)
 	}
 	rw := open(syscall.O_RDWR)
-	if rw.OpenFlags != fuse.FOPEN_KEEP_CACHE || rw.Fh == ro.Fh {
+	if rw.OpenFlags != fuse.FOPEN_KEEP_CACHE|fuse.FOPEN_NOFLUSH || rw.Fh == ro.Fh {
 		t.Fatalf("read-write open flags %#x fh %d (read-only fh %d)", rw.OpenFlags, rw.Fh, ro.Fh)
 	}
 	if s := d.took(); s != "[]" {
@@ -186,7 +186,7 @@ func TestSetAttrTruncateOrder(t *testing.T) {
 	if st := f.SetAttr(nil, &in, &out); st != fuse.OK {
 		t.Fatal(st)
 	}
-	if s := d.took(); s != "[flush 3 truncate@7 3]" {
+	if s := d.took(); s != "[flush 3 truncate@7 3 invalidate 3]" {
 		t.Fatalf("data calls %s", s)
 	}
 	if out.Size != 7 || m.setAttr[0].Valid != meta.SetSize|meta.SetFromHandle || m.setAttr[0].Size != 7 {

@@ -45,7 +45,7 @@ var _ Meta = (*meta.FS)(nil)
 type dataPath interface {
 	Write(ctx context.Context, ino uint64, p []byte, off int64, killSUID bool) error
 	Read(ctx context.Context, ino uint64, p []byte, off int64, size uint64) (int, error)
-	Dirty(ino uint64) (size uint64, mtime int64, ok bool)
+	Reported(ino uint64) (size uint64, mtime int64, ok bool)
 	Flush(ctx context.Context, ino uint64) error
 	FlushAll(ctx context.Context) error
 	SyncObjects(ctx context.Context) error

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -91,8 +92,8 @@ func TestMountSmoke(t *testing.T) {
 	}
 	major, minor := devNumbers(st.Dev)
 	ra, err := os.ReadFile(fmt.Sprintf("/sys/class/bdi/%d:%d/read_ahead_kb", major, minor))
-	if err != nil || strings.TrimSpace(string(ra)) != "1024" {
-		t.Errorf("readahead %q, %v; want 1024 KiB", ra, err)
+	if err != nil || strings.TrimSpace(string(ra)) != strconv.Itoa(readAheadKiB) {
+		t.Errorf("readahead %q, %v; want %d KiB", ra, err, readAheadKiB)
 	}
 
 	if _, err := mount(mnt, m, d, Options{}); err == nil || err.Error() != "mount point "+mnt+" is already mounted" {

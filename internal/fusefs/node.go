@@ -56,6 +56,11 @@ func (f *fileSystem) SetAttr(cancel <-chan struct{}, in *fuse.SetAttrIn, out *fu
 	if err != nil {
 		return f.status("setattr", ino, err)
 	}
+	if in.Valid&flushFirst != 0 {
+		// The size or times the data path still reports from its last
+		// commit are superseded.
+		f.data.Invalidate(ino)
+	}
 	f.fillAttr(out, a)
 	return fuse.OK
 }

@@ -88,6 +88,9 @@ func (f *fileSystem) looked(ctx context.Context, a meta.Attr) {
 // inode numbers, there is no table of them; only special files are
 // counted (see kernelRefs), and the last forget of one releases it.
 func (f *fileSystem) Forget(nodeid, nlookup uint64) {
+	// The kernel is done with the inode: the data path may let go of what
+	// it keeps for it (it keeps anything still buffered).
+	f.data.Invalidate(nodeid)
 	if f.refs.dec(nodeid, nlookup) {
 		f.logErr("release at forget", nodeid, f.meta.Release(context.Background(), nodeid))
 	}

@@ -96,7 +96,7 @@ func TestTmpfile(t *testing.T) {
 		t.Fatalf("calls %v", c)
 	}
 	h, ok := f.files.get(out.Fh)
-	if !ok || h.ino != out.NodeId || !h.writable || out.OpenFlags != fuse.FOPEN_KEEP_CACHE {
+	if !ok || h.ino != out.NodeId || !h.writable || out.OpenFlags != fuse.FOPEN_KEEP_CACHE|fuse.FOPEN_NOFLUSH {
 		t.Fatalf("handle %+v %v, entry %d, open flags %#x", h, ok, out.NodeId, out.OpenFlags)
 	}
 	f.Release(nil, &fuse.ReleaseIn{InHeader: hdr(out.NodeId), Fh: out.Fh})
