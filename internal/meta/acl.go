@@ -285,7 +285,8 @@ func (r reader) acl(ino uint64, name string) (a acl, ok bool, err error) {
 // applies ACL entries that deny.
 func (r reader) permit(c Caller, n *inode, mask uint32) error {
 	err := access(c, n, mask)
-	if err == nil || c.UID == 0 || c.UID == n.UID || n.Mode&0o070 == 0 || n.fileType() == syscall.S_IFLNK {
+	if err == nil || c.UID == 0 || c.UID == n.UID || n.Mode&0o070 == 0 || n.fileType() == syscall.S_IFLNK ||
+		n.Flags&inodeXattrs == 0 {
 		return err
 	}
 	a, ok, rerr := r.acl(n.Ino, ACLAccess)
@@ -340,6 +341,7 @@ func (t *tx) setACL(c Caller, n *inode, name string, value []byte) error {
 		t.t.Delete(key)
 	} else {
 		t.put(key, a.encode())
+		n.Flags |= inodeXattrs
 	}
 	n.Ctime = t.now
 	t.putInode(n)
@@ -349,7 +351,7 @@ func (t *tx) setACL(c Caller, n *inode, name string, value []byte) error {
 // chmodACL brings the stored access ACL of n, if any, in step with n's
 // new mode; SetAttr calls it after it changed the mode.
 func (t *tx) chmodACL(n *inode) error {
-	if n.fileType() == syscall.S_IFLNK {
+	if n.fileType() == syscall.S_IFLNK || n.Flags&inodeXattrs == 0 {
 		return nil
 	}
 	a, ok, err := t.acl(n.Ino, ACLAccess)
@@ -368,14 +370,19 @@ func (t *tx) inheritACL(p, n *inode, umask uint32) error {
 	if n.fileType() == syscall.S_IFLNK {
 		return nil
 	}
-	def, ok, err := t.acl(p.Ino, ACLDefault)
-	if err != nil {
-		return err
+	var def acl
+	ok := false
+	if p.Flags&inodeXattrs != 0 { // only then can it have a default ACL
+		var err error
+		if def, ok, err = t.acl(p.Ino, ACLDefault); err != nil {
+			return err
+		}
 	}
 	if !ok {
 		n.Mode &^= umask & 0o777
 		return nil
 	}
+	n.Flags |= inodeXattrs
 	access := def.clone()
 	mode, equiv := access.inherit(n.Mode)
 	n.Mode = mode

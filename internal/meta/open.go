@@ -32,11 +32,11 @@ func (fs *FS) open(ctx context.Context, c Caller, ino uint64, flags uint32) (Att
 	if trunc {
 		mask |= mayWrite
 	}
-	a, err := fs.GetAttr(ctx, ino)
+	n, err := fs.getInode(ctx, ino)
 	if err != nil {
 		return Attr{}, err
 	}
-	n := &inode{Attr: a}
+	a := n.Attr
 	if n.isDir() && mask&mayWrite != 0 {
 		return Attr{}, syscall.EISDIR
 	}
@@ -86,11 +86,22 @@ func (fs *FS) Release(ctx context.Context, ino uint64) error {
 
 // Access checks access(2) mask (R_OK=4, W_OK=2, X_OK=1, F_OK=0).
 func (fs *FS) Access(ctx context.Context, c Caller, ino uint64, mask uint32) error {
-	a, err := fs.GetAttr(ctx, ino)
+	n, err := fs.getInode(ctx, ino)
 	if err != nil {
-		return err
+		return fail("access", ino, "", err)
 	}
-	return fail("access", ino, "", fs.permitView(ctx, c, &inode{Attr: a}, mask&7))
+	return fail("access", ino, "", fs.permitView(ctx, c, n, mask&7))
+}
+
+// getInode reads ino's whole record.
+func (fs *FS) getInode(ctx context.Context, ino uint64) (*inode, error) {
+	var n *inode
+	err := fs.view(ctx, func(r reader) error {
+		var err error
+		n, err = r.inode(ino)
+		return err
+	})
+	return n, err
 }
 
 func (fs *FS) openInc(ino uint64) {
