@@ -21,7 +21,7 @@ type inode struct {
 	dirty    map[uint64]*dirtyBlock // by block index; not yet sealed
 	sealed   []*sealedBlock         // sealed, oldest first, not yet committed
 	sealedBy map[uint64][]*sealedBlock
-	writes   bool   // uncommitted writes exist
+	writes   bool // uncommitted writes exist
 	// reported: size and mtime stay reported by Dirty after their commit,
 	// until Invalidate. A caller may have read the attributes just before
 	// the commit landed in the metadata and Dirty just after; reporting
