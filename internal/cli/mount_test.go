@@ -187,3 +187,19 @@ func TestForegroundMountSignal(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestMountOnBusyMountPoint: a mount point already in use is refused before
+// the volume is touched, so a typo cannot format a directory.
+func TestMountOnBusyMountPoint(t *testing.T) {
+	testmount.RequireFUSE(t)
+	t.Parallel()
+	m := testmount.New(t, testmount.Options{})
+	fresh := filepath.Join(t.TempDir(), "vol")
+	_, stderr, code := ferry(t, "mount", fresh, m.Dir)
+	if code != 1 || !strings.Contains(stderr, "is already mounted") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Fatalf("refused mount created the volume directory: %v", err)
+	}
+}

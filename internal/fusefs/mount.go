@@ -98,7 +98,7 @@ func mount(mountpoint string, m Meta, data dataPath, opts Options) (*Server, err
 	if err != nil {
 		return nil, fmt.Errorf("mount point %s: %w", mountpoint, err)
 	}
-	if err := checkMountPoint(mnt); err != nil {
+	if err := CheckMountPoint(mnt); err != nil {
 		return nil, err
 	}
 	f := newFileSystem(m, data, opts)
@@ -166,8 +166,9 @@ func mountOptions(o Options, root bool) *fuse.MountOptions {
 	}
 }
 
-// checkMountPoint fails with a one-line reason if mnt cannot be mounted on.
-func checkMountPoint(mnt string) error {
+// CheckMountPoint fails with a one-line error unless mnt is an existing
+// directory that nothing is mounted on.
+func CheckMountPoint(mnt string) error {
 	st, err := os.Stat(mnt)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

@@ -65,7 +65,7 @@ func TestCheckMountPoint(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := checkMountPoint(dir); err != nil {
+	if err := CheckMountPoint(dir); err != nil {
 		t.Fatalf("empty directory: %v", err)
 	}
 	for path, want := range map[string]string{
@@ -73,9 +73,9 @@ func TestCheckMountPoint(t *testing.T) {
 		file:                       "mount point " + file + " is not a directory",
 		"/proc":                    "mount point /proc is already mounted",
 	} {
-		err := checkMountPoint(path)
+		err := CheckMountPoint(path)
 		if err == nil || err.Error() != want {
-			t.Errorf("checkMountPoint(%s) = %v, want %q", path, err, want)
+			t.Errorf("CheckMountPoint(%s) = %v, want %q", path, err, want)
 		}
 		if err != nil && strings.Contains(err.Error(), "\n") {
 			t.Errorf("error spans lines: %q", err)

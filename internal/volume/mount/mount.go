@@ -99,7 +99,7 @@ type MountPointError struct {
 func (e *MountPointError) Error() string { return "mount point " + e.Dir + " " + e.Problem }
 
 // CheckMountPoint returns dir as an absolute path if it can be a mount
-// point: an existing directory.
+// point: an existing directory nothing is mounted on.
 func CheckMountPoint(dir string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -115,6 +115,11 @@ func CheckMountPoint(dir string) (string, error) {
 		return "", fmt.Errorf("mount point %s: %w", abs, err)
 	case !st.IsDir():
 		return "", &MountPointError{abs, "is not a directory"}
+	}
+	// Also refuse a busy mount point before the volume is touched: a
+	// mistake there must not format a directory.
+	if err := fusefs.CheckMountPoint(abs); err != nil {
+		return "", err
 	}
 	return abs, nil
 }
