@@ -36,9 +36,11 @@ const (
 // caches are kept across opens; the kernel drops them itself when it
 // changes the directory.
 func (f *fileSystem) OpenDir(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.Status {
-	if _, err := f.meta.Open(requestContext(cancel, &in.InHeader), f.caller(&in.InHeader), in.NodeId, in.Flags); err != nil {
+	ctx := requestContext(cancel, &in.InHeader)
+	if _, err := f.meta.Open(ctx, f.caller(&in.InHeader), in.NodeId, in.Flags); err != nil {
 		return f.status("opendir", in.NodeId, err)
 	}
+	f.accessed(ctx, in.NodeId)
 	out.Fh = 0
 	out.OpenFlags = fuse.FOPEN_CACHE_DIR | fuse.FOPEN_KEEP_CACHE
 	return fuse.OK

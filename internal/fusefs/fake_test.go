@@ -129,6 +129,8 @@ func (m *fakeMeta) Open(ctx context.Context, c meta.Caller, ino uint64, flags ui
 	return a, nil
 }
 
+func (m *fakeMeta) Accessed(ctx context.Context, ino uint64) (bool, error) { return false, nil }
+
 func (m *fakeMeta) Release(ctx context.Context, ino uint64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -52,10 +52,29 @@ func (f *fileSystem) Open(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.Ope
 			}
 		}
 	}
+	if in.Flags&syscall.O_ACCMODE != syscall.O_WRONLY && !trunc {
+		f.accessed(ctx, ino)
+	}
 	w := isWritable(in.Flags)
 	out.Fh = f.files.add(handle{ino: ino, writable: w})
 	out.OpenFlags = openFlags(w)
 	return fuse.OK
+}
+
+// accessed applies relatime to an open for reading. The kernel does not
+// keep access times for FUSE inodes, and reads of cached pages never reach
+// the server, so the open stands for the read that follows. When the
+// access time moved, the kernel's cached attributes are dropped (through
+// the notification worker, never from this handler).
+func (f *fileSystem) accessed(ctx context.Context, ino uint64) {
+	changed, err := f.meta.Accessed(ctx, ino)
+	if err != nil {
+		f.logErr("accessed", ino, err)
+		return
+	}
+	if changed && f.invalidate != nil {
+		f.invalidate(ino)
+	}
 }
 
 // Create makes and opens a regular file in one request; the umask is

@@ -26,6 +26,9 @@ type fileSystem struct {
 	// onInit receives the server once INIT is answered; the notification
 	// worker writes through it.
 	onInit func(*fuse.Server)
+	// invalidate queues a notice that drops the kernel's cached attributes
+	// of an inode; it is set once the notification queue exists.
+	invalidate func(ino uint64)
 }
 
 func newFileSystem(m Meta, data dataPath, opts Options) *fileSystem {

@@ -26,6 +26,7 @@ type Meta interface {
 	Rename(ctx context.Context, c meta.Caller, oldParent uint64, oldName string, newParent uint64, newName string, flags uint32) error
 	Open(ctx context.Context, c meta.Caller, ino uint64, flags uint32) (meta.Attr, error)
 	Release(ctx context.Context, ino uint64) error
+	Accessed(ctx context.Context, ino uint64) (bool, error)
 	Hold(ctx context.Context, ino uint64) error
 	Access(ctx context.Context, c meta.Caller, ino uint64, mask uint32) error
 	ReadDir(ctx context.Context, c meta.Caller, ino, cookie uint64, max int, plus bool) ([]meta.DirEntry, error)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ferryfs/ferry/internal/chunk"
 	"github.com/ferryfs/ferry/internal/kv/memkv"
@@ -451,5 +452,36 @@ func TestUsageDeltasFold(t *testing.T) {
 	}
 	if st := must[StatFS](t)(fs.StatFS(ctx)); st.Files != 2*foldAfter+1 {
 		t.Fatalf("files %d", st.Files)
+	}
+}
+
+func TestRelatime(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	clock := func() time.Time { return now }
+	ctx := context.Background()
+	store := memkv.New()
+	if err := Format(ctx, store, FormatOptions{BlockSize: testBlock, UUID: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := New(ctx, store, Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	f := must[Attr](t)(fs.Mknod(ctx, Root, RootIno, "f", syscall.S_IFREG|0o644, 0))
+	now = now.Add(time.Second)
+	if changed := must[bool](t)(fs.Accessed(ctx, f.Ino)); !changed {
+		t.Fatal("first read after a change must update atime")
+	}
+	now = now.Add(time.Second)
+	if changed := must[bool](t)(fs.Accessed(ctx, f.Ino)); changed {
+		t.Fatal("second read must not update atime under relatime")
+	}
+	now = now.Add(25 * time.Hour)
+	if changed := must[bool](t)(fs.Accessed(ctx, f.Ino)); !changed {
+		t.Fatal("a day-old atime must be refreshed")
+	}
+	if a := must[Attr](t)(fs.GetAttr(ctx, f.Ino)); a.Atime != now.UnixNano() {
+		t.Fatalf("atime %d, want %d", a.Atime, now.UnixNano())
 	}
 }

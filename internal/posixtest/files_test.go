@@ -2,8 +2,10 @@ package posixtest
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,6 +20,7 @@ func TestFiles(t *testing.T) {
 		{"Append", testAppend},
 		{"Excl", testExcl},
 		{"Trunc", testOTrunc},
+		{"Relatime", testRelatime},
 		{"Fallocate", testFallocate},
 		{"FallocateKeepSize", testFallocateKeepSize},
 		{"PunchHole", testPunchHole},
@@ -392,4 +395,36 @@ func allZero(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// testRelatime: under relatime (the default mount option) the first read
+// after a modification moves the access time past the modification time;
+// further reads leave it.
+func testRelatime(t *testing.T, dir string) {
+	p := filepath.Join(dir, "f")
+	writeFile(t, p, []byte("data"), 0o644)
+	before := stat(t, p)
+	time.Sleep(20 * time.Millisecond)
+	if _, err := os.ReadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	var after unix.Stat_t
+	// The access time reaches the kernel's attribute cache asynchronously
+	// on a FUSE mount; give it a bounded moment.
+	for i := 0; i < 100; i++ {
+		if after = stat(t, p); unix.TimespecToNsec(after.Atim) > unix.TimespecToNsec(before.Atim) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if unix.TimespecToNsec(after.Atim) < unix.TimespecToNsec(after.Mtim) {
+		t.Fatalf("read after a write left atime %v before mtime %v", after.Atim, after.Mtim)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if _, err := os.ReadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	if again := stat(t, p); again.Atim != after.Atim {
+		t.Fatalf("second read moved atime from %v to %v", after.Atim, again.Atim)
+	}
 }
