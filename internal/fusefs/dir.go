@@ -40,7 +40,6 @@ func (f *fileSystem) OpenDir(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.
 	if _, err := f.meta.Open(ctx, f.caller(&in.InHeader), in.NodeId, in.Flags); err != nil {
 		return f.status("opendir", in.NodeId, err)
 	}
-	f.accessed(ctx, in.NodeId)
 	out.Fh = 0
 	out.OpenFlags = fuse.FOPEN_CACHE_DIR | fuse.FOPEN_KEEP_CACHE
 	return fuse.OK
@@ -77,6 +76,9 @@ func (f *fileSystem) readDir(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.
 	ctx := requestContext(cancel, &in.InHeader)
 	c := f.caller(&in.InHeader)
 	ino := in.NodeId
+	if in.Offset == 0 {
+		f.accessed(ctx, ino) // a listing from its start reads the directory
+	}
 	add := func(e fuse.DirEntry, a *meta.Attr) bool {
 		if !plus {
 			return out.AddDirEntry(e)

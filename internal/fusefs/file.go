@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"syscall"
+	"time"
 
 	"github.com/ferryfs/ferry/internal/meta"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -52,20 +53,18 @@ func (f *fileSystem) Open(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.Ope
 			}
 		}
 	}
-	if in.Flags&syscall.O_ACCMODE != syscall.O_WRONLY && !trunc {
-		f.accessed(ctx, ino)
-	}
 	w := isWritable(in.Flags)
 	out.Fh = f.files.add(handle{ino: ino, writable: w})
 	out.OpenFlags = openFlags(w)
 	return fuse.OK
 }
 
-// accessed applies relatime to an open for reading. The kernel does not
-// keep access times for FUSE inodes, and reads of cached pages never reach
-// the server, so the open stands for the read that follows. When the
-// access time moved, the kernel's cached attributes are dropped (through
-// the notification worker, never from this handler).
+// accessed applies relatime to a read that reached the server (file data
+// not in the page cache, a directory listing from its start): the kernel
+// keeps no access times for FUSE inodes, and reads of cached pages never
+// arrive, as with every FUSE file system. When the access time moved, the
+// kernel's cached attributes are dropped (through the notification worker,
+// never from this handler).
 func (f *fileSystem) accessed(ctx context.Context, ino uint64) {
 	changed, err := f.meta.Accessed(ctx, ino)
 	if err != nil {
@@ -117,7 +116,11 @@ func (f *fileSystem) Read(cancel <-chan struct{}, in *fuse.ReadIn, buf []byte) (
 	if err != nil {
 		return nil, f.status("read", ino, err)
 	}
-	size := f.overlay(a).Size
+	a = f.overlay(a)
+	if meta.AtimeDue(a, time.Now().UnixNano()) {
+		f.accessed(ctx, ino)
+	}
+	size := a.Size
 	if in.Offset >= size || in.Size == 0 {
 		return fuse.ReadResultData(nil), fuse.OK
 	}

@@ -12,12 +12,17 @@ const relatimeAge = 24 * time.Hour
 // atimeDue reports whether an access at now updates n's access time under
 // relatime: when it is not newer than the last change or modification, or
 // older than a day.
-func atimeDue(n *inode, now int64) bool {
-	return n.Atime <= n.Mtime || n.Atime <= n.Ctime || now-n.Atime >= int64(relatimeAge)
+func atimeDue(n *inode, now int64) bool { return AtimeDue(n.Attr, now) }
+
+// AtimeDue is the relatime rule for attributes a and an access at now
+// (Unix nanoseconds): callers holding attributes can skip Accessed when it
+// is false.
+func AtimeDue(a Attr, now int64) bool {
+	return a.Atime <= a.Mtime || a.Atime <= a.Ctime || now-a.Atime >= int64(relatimeAge)
 }
 
-// Accessed records a read of ino (an open for reading, a directory
-// listing) under relatime, and reports whether the access time changed,
+// Accessed records a read of ino (file data, a directory listing) under
+// relatime, and reports whether the access time changed,
 // so that a cache of the attributes can be refreshed. Most accesses find
 // nothing to do and cost one read.
 func (fs *FS) Accessed(ctx context.Context, ino uint64) (bool, error) {
