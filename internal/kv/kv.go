@@ -44,6 +44,10 @@ type Txn interface {
 
 // Store is a transactional ordered key-value store.
 type Store interface {
+	// Get returns the latest committed value of key, or ErrNotFound: one
+	// point read outside any transaction, the cheapest read there is.
+	// The slice belongs to the caller.
+	Get(ctx context.Context, key []byte) ([]byte, error)
 	// View runs fn against a consistent read-only snapshot.
 	View(ctx context.Context, fn func(r Reader) error) error
 	// Update runs fn in a serializable read-write transaction and commits

@@ -8,58 +8,58 @@ import (
 // Lookup resolves name in directory parent. Looking up needs search (x)
 // permission on parent. "." and ".." resolve to parent and its parent.
 func (fs *FS) Lookup(ctx context.Context, c Caller, parent uint64, name string) (Attr, error) {
-	var a Attr
-	err := fs.view(ctx, func(r reader) error {
-		p, err := r.dir(parent)
-		if err != nil {
-			return err
-		}
-		if err := r.permit(c, p, mayExec); err != nil {
-			return err
-		}
-		switch name {
-		case ".":
-			a = p.Attr
-			return nil
-		case "..":
-			pp, err := r.inode(p.Parent)
-			if err != nil {
-				return err
-			}
-			a = pp.Attr
-			return nil
-		}
-		if len(name) > 255 {
-			return syscall.ENAMETOOLONG
-		}
-		d, ok, err := r.dirent(parent, name)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return syscall.ENOENT
-		}
-		n, err := r.inode(d.Ino)
-		if err != nil {
-			return err
-		}
-		a = n.Attr
-		return nil
-	})
+	a, err := fs.lookup(ctx, c, parent, name)
 	return a, fail("lookup", parent, name, err)
+}
+
+func (fs *FS) lookup(ctx context.Context, c Caller, parent uint64, name string) (Attr, error) {
+	p, err := fs.getInode(ctx, parent)
+	if err != nil {
+		return Attr{}, err
+	}
+	if !p.isDir() {
+		return Attr{}, syscall.ENOTDIR
+	}
+	if p.Nlink == 0 {
+		return Attr{}, syscall.ENOENT
+	}
+	if err := fs.permitView(ctx, c, p, mayExec); err != nil {
+		return Attr{}, err
+	}
+	switch name {
+	case ".":
+		return p.Attr, nil
+	case "..":
+		pp, err := fs.getInode(ctx, p.Parent)
+		if err != nil {
+			return Attr{}, err
+		}
+		return pp.Attr, nil
+	}
+	if len(name) > 255 {
+		return Attr{}, syscall.ENAMETOOLONG
+	}
+	d, ok, err := fs.getDirent(ctx, parent, name)
+	if err != nil {
+		return Attr{}, err
+	}
+	if !ok {
+		return Attr{}, syscall.ENOENT
+	}
+	n, err := fs.getInode(ctx, d.Ino)
+	if err != nil {
+		return Attr{}, err
+	}
+	return n.Attr, nil
 }
 
 // GetAttr returns the attributes of ino.
 func (fs *FS) GetAttr(ctx context.Context, ino uint64) (Attr, error) {
-	var a Attr
-	err := fs.view(ctx, func(r reader) error {
-		n, err := r.inode(ino)
-		if err == nil {
-			a = n.Attr
-		}
-		return err
-	})
-	return a, fail("getattr", ino, "", err)
+	n, err := fs.getInode(ctx, ino)
+	if err != nil {
+		return Attr{}, fail("getattr", ino, "", err)
+	}
+	return n.Attr, nil
 }
 
 // Readlink returns the target of symlink ino.

@@ -93,17 +93,6 @@ func (fs *FS) Access(ctx context.Context, c Caller, ino uint64, mask uint32) err
 	return fail("access", ino, "", fs.permitView(ctx, c, n, mask&7))
 }
 
-// getInode reads ino's whole record.
-func (fs *FS) getInode(ctx context.Context, ino uint64) (*inode, error) {
-	var n *inode
-	err := fs.view(ctx, func(r reader) error {
-		var err error
-		n, err = r.inode(ino)
-		return err
-	})
-	return n, err
-}
-
 func (fs *FS) openInc(ino uint64) {
 	fs.openMu.Lock()
 	fs.opens[ino]++

@@ -59,6 +59,18 @@ func (s *Store) enter() error {
 func (s *Store) leave() { s.gate.Leave() }
 
 // View implements kv.Store on a bbolt read-only transaction.
+// Get implements kv.Store.
+func (s *Store) Get(ctx context.Context, key []byte) ([]byte, error) {
+	var out []byte
+	err := s.View(ctx, func(r kv.Reader) error {
+		var err error
+		out, err = r.Get(key)
+		return err
+	})
+	return out, err
+}
+
+// View implements kv.Store.
 func (s *Store) View(ctx context.Context, fn func(kv.Reader) error) error {
 	if err := ctx.Err(); err != nil {
 		return err

@@ -16,6 +16,7 @@ func Run(t *testing.T, open func(t *testing.T) kv.Store) {
 		fn   func(t *testing.T, s kv.Store)
 	}{
 		{"GetSetDelete", testGetSetDelete},
+		{"PointGet", testPointGet},
 		{"EmptyValue", testEmptyValue},
 		{"GetReturnsCopy", testGetReturnsCopy},
 		{"ScanBounds", testScanBounds},

@@ -45,6 +45,9 @@ func testClosed(t *testing.T, s kv.Store) {
 		t.Fatalf("Close: %v", err)
 	}
 	called := false
+	if _, err := s.Get(t.Context(), []byte("k")); !errors.Is(err, kv.ErrClosed) {
+		t.Fatalf("Get after Close = %v, want ErrClosed", err)
+	}
 	if err := s.View(t.Context(), func(kv.Reader) error { called = true; return nil }); !errors.Is(err, kv.ErrClosed) {
 		t.Fatalf("View after Close = %v, want ErrClosed", err)
 	}

@@ -49,6 +49,23 @@ func (s *Store) snapshot() (*btree.BTreeG[item], error) {
 	return s.tree.Clone(), nil
 }
 
+// Get implements kv.Store.
+func (s *Store) Get(ctx context.Context, key []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, kv.ErrClosed
+	}
+	it, ok := s.tree.Get(item{key: key})
+	if !ok {
+		return nil, kv.ErrNotFound
+	}
+	return bytes.Clone(it.value), nil
+}
+
 // View implements kv.Store.
 func (s *Store) View(ctx context.Context, fn func(kv.Reader) error) error {
 	if err := ctx.Err(); err != nil {
