@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what the tests need when it
 # is missing, then checks formatting, runs go vet, and runs every test with
-# the race detector. Soak and long stress modes stay at their defaults (off).
+# the race detector, after staticcheck. Soak and long stress modes stay at
+# their defaults (off).
 # Arguments, if any, narrow vet and test to those packages
 # (bash scripts/test.sh ./internal/cli/...).
 #
@@ -44,6 +45,9 @@ fi
 
 say "go vet"
 go vet "${pkgs[@]}"
+
+say "staticcheck"
+go run honnef.co/go/tools/cmd/staticcheck@2025.1.1 "${pkgs[@]}"
 
 say "go test -race"
 go test -race -count=1 -timeout 60m "${pkgs[@]}"

@@ -90,11 +90,6 @@ func (s *Store) corruptPiece(ino, id uint64, objOff, n uint32, size int) error {
 	return err
 }
 
-// object returns the verified payload of object id of ino.
-func (s *Store) object(ctx context.Context, ino, id uint64) ([]byte, error) {
-	return s.startFetch(ino, id).wait(ctx)
-}
-
 // startFetch starts fetching object id of ino into the cache.
 func (s *Store) startFetch(ino, id uint64) *fetchCall {
 	return s.cache.start(ino, id, s.spawn, func() ([]byte, int64, error) {

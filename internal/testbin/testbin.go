@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 )
@@ -37,7 +36,7 @@ func build() (string, error) {
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return "", fmt.Errorf("building ferry for the tests: %w", err)
 	}
 	// One directory per source tree, shared by test processes: each
 	// builds to a private name and renames it into place, so a process

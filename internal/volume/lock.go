@@ -31,10 +31,10 @@ func acquireLock(dir string) (*lockFile, error) {
 		return nil, ioError(dir, "lock "+LockFile, err)
 	}
 	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
-	if err := f.Truncate(0); err == nil {
-		_, err = f.WriteAt(pid, 0)
-	}
 	// A pid we failed to record only makes a later message less precise.
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt(pid, 0)
+	}
 	return &lockFile{f: f}, nil
 }
 
