@@ -114,7 +114,7 @@ func (t *tx) dropLink(n *inode) error {
 		t.markOrphan(n.Ino)
 		return nil
 	}
-	return t.purge(n)
+	return t.purgeLinked(n)
 }
 
 // dropDir removes an empty directory's inode, or keeps it as an orphan
@@ -127,11 +127,19 @@ func (t *tx) dropDir(n *inode) error {
 		t.markOrphan(n.Ino)
 		return nil
 	}
-	return t.purge(n)
+	return t.purgeLinked(n)
 }
 
 // purge deletes an inode and everything it owns.
-func (t *tx) purge(n *inode) error {
+func (t *tx) purge(n *inode) error { return t.purgeInode(n, true) }
+
+// purgeLinked purges an inode that had a name until this transaction: it
+// has no orphan record to delete.
+func (t *tx) purgeLinked(n *inode) error { return t.purgeInode(n, false) }
+
+// purgeInode deletes an inode and everything it owns; orphan says whether
+// an orphan record may exist.
+func (t *tx) purgeInode(n *inode, orphan bool) error {
 	ino := n.Ino
 	var garbage []uint64
 	bp := blockPrefix(ino)
@@ -173,7 +181,9 @@ func (t *tx) purge(n *inode) error {
 	}
 	t.dropObjects(garbage)
 	t.t.Delete(inodeKey(ino))
-	t.t.Delete(orphanKey(ino))
+	if orphan {
+		t.t.Delete(orphanKey(ino))
+	}
 	t.files--
 	if n.isReg() {
 		t.bytes -= int64(n.Size)
