@@ -58,7 +58,6 @@ func (s *Store) enter() error {
 
 func (s *Store) leave() { s.gate.Leave() }
 
-// View implements kv.Store on a bbolt read-only transaction.
 // Get implements kv.Store.
 func (s *Store) Get(ctx context.Context, key []byte) ([]byte, error) {
 	var out []byte
@@ -70,7 +69,7 @@ func (s *Store) Get(ctx context.Context, key []byte) ([]byte, error) {
 	return out, err
 }
 
-// View implements kv.Store.
+// View implements kv.Store on a bbolt read-only transaction.
 func (s *Store) View(ctx context.Context, fn func(kv.Reader) error) error {
 	if err := ctx.Err(); err != nil {
 		return err

@@ -59,11 +59,7 @@ func (s *Store) Get(ctx context.Context, key []byte) ([]byte, error) {
 	if s.closed {
 		return nil, kv.ErrClosed
 	}
-	it, ok := s.tree.Get(item{key: key})
-	if !ok {
-		return nil, kv.ErrNotFound
-	}
-	return bytes.Clone(it.value), nil
+	return reader{s.tree}.Get(key)
 }
 
 // View implements kv.Store.

@@ -11,12 +11,6 @@ import (
 	"github.com/ferryfs/ferry/internal/kv"
 )
 
-// View implements kv.Store. fn reads through a Pebble iterator created
-// when View starts: an iterator reads at the sequence number that was
-// visible when it was made and holds the memtables and tables of that
-// moment, and its clones share both, so every read of the View sees one
-// state. This is cheaper than a pebble.Snapshot, whose Close takes the DB
-// mutex and re-runs the compaction picker (see the package documentation).
 // Get implements kv.Store with Pebble's own point read: no iterator to
 // build, bloom filters consulted.
 func (s *Store) Get(ctx context.Context, key []byte) ([]byte, error) {
@@ -27,20 +21,15 @@ func (s *Store) Get(ctx context.Context, key []byte) ([]byte, error) {
 		return nil, kv.ErrClosed
 	}
 	defer s.gate.Leave()
-	v, closer, err := s.db.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, kv.ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("pebblekv: get %q: %w", key, err)
-	}
-	out := bytes.Clone(v)
-	if err := closer.Close(); err != nil {
-		return nil, fmt.Errorf("pebblekv: get %q: %w", key, err)
-	}
-	return out, nil
+	return reader{s.db}.Get(key)
 }
 
+// View implements kv.Store. fn reads through a Pebble iterator created
+// when View starts: an iterator reads at the sequence number that was
+// visible when it was made and holds the memtables and tables of that
+// moment, and its clones share both, so every read of the View sees one
+// state. This is cheaper than a pebble.Snapshot, whose Close takes the DB
+// mutex and re-runs the compaction picker (see the package documentation).
 func (s *Store) View(ctx context.Context, fn func(kv.Reader) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
