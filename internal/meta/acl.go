@@ -299,15 +299,6 @@ func (r reader) permit(c Caller, n *inode, mask uint32) error {
 	return a.permit(c, n, mask)
 }
 
-// permitView is permit for a caller that holds no transaction: the ACL,
-// when it is needed, is read in a view of its own.
-func (fs *FS) permitView(ctx context.Context, c Caller, n *inode, mask uint32) error {
-	if access(c, n, mask) == nil {
-		return nil
-	}
-	return fs.view(ctx, func(r reader) error { return r.permit(c, n, mask) })
-}
-
 // setACL stores (or, for an empty value, removes) the ACL called name on
 // n, validated, and keeps n's mode in step with an access ACL. The caller
 // has checked that c may (the owner or the superuser).

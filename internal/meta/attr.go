@@ -6,6 +6,7 @@ import (
 	"syscall"
 
 	"github.com/ferryfs/ferry/internal/chunk"
+	"github.com/ferryfs/ferry/internal/kv"
 )
 
 // SetAttr changes the attributes of ino (chmod, chown, truncate, utimensat).
@@ -114,7 +115,7 @@ func (t *tx) truncate(n *inode, size uint64) error {
 			ps  []chunk.Piece
 		}
 		var blocks []blk
-		err := t.scan(blockKey(n.Ino, first), endOf(bp), func(k, p []byte) (bool, error) {
+		err := t.scan(blockKey(n.Ino, first), kv.PrefixEnd(bp), func(k, p []byte) (bool, error) {
 			ps, err := decodePieces(p)
 			if err != nil {
 				return false, err

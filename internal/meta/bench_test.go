@@ -44,6 +44,12 @@ func BenchmarkCreateStatUnlink(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			const looked = 1000 // names for the lookup benchmark
+			for i := range looked {
+				if _, err := fs.Mknod(ctx, Root, d.Ino, fmt.Sprintf("l%d", i), syscall.S_IFREG|0o644, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
 			seq := 0
 			b.Run("create", func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
@@ -57,7 +63,9 @@ func BenchmarkCreateStatUnlink(b *testing.B) {
 			})
 			b.Run("lookup", func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
-					fs.Lookup(ctx, Root, d.Ino, fmt.Sprintf("c%d", 1+i%seq))
+					if _, err := fs.Lookup(ctx, Root, d.Ino, fmt.Sprintf("l%d", i%looked)); err != nil {
+						b.Fatal(err)
+					}
 				}
 			})
 			b.Run("mknod+unlink", func(b *testing.B) {

@@ -190,11 +190,11 @@ func (fs *FS) Check(ctx context.Context, repair bool) (CheckReport, error) {
 		expect := ci.links
 		if ci.n.isDir() {
 			expect = 2 + ci.subdirs
-			if ino == RootIno {
-				expect = 2 + ci.subdirs
-			} else if ci.links > 1 {
+			switch {
+			case ino == RootIno: // named by no entry
+			case ci.links > 1:
 				problem("directory %d has %d names", ino, ci.links)
-			} else if ci.links == 1 && ci.n.Parent != ci.parents[0] {
+			case ci.links == 1 && ci.n.Parent != ci.parents[0]:
 				problem("directory %d: parent is %d, entry is in %d", ino, ci.n.Parent, ci.parents[0])
 				fixes = append(fixes, linkFix{ino: ino, nlink: expect, parent: ci.parents[0]})
 				continue

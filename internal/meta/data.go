@@ -5,6 +5,7 @@ import (
 	"syscall"
 
 	"github.com/ferryfs/ferry/internal/chunk"
+	"github.com/ferryfs/ferry/internal/kv"
 )
 
 // GetLayout returns the blocks of ino in [first, first+count) that hold
@@ -17,7 +18,7 @@ func (fs *FS) GetLayout(ctx context.Context, ino uint64, first, count uint64) ([
 			return err
 		}
 		bp := blockPrefix(ino)
-		end := endOf(bp)
+		end := kv.PrefixEnd(bp)
 		if first+count > first {
 			end = blockKey(ino, first+count)
 		}

@@ -3,6 +3,8 @@ package meta
 import (
 	"context"
 	"encoding/binary"
+
+	"github.com/ferryfs/ferry/internal/kv"
 )
 
 // ReadDir lists up to max entries of directory ino after cookie (0 starts
@@ -27,7 +29,7 @@ func (fs *FS) ReadDir(ctx context.Context, c Caller, ino, cookie uint64, max int
 			}
 		}
 		prefix := direntPrefix(ino)
-		err := r.scan(direntKeyHash(ino, from), endOf(prefix), func(k, p []byte) (bool, error) {
+		err := r.scan(direntKeyHash(ino, from), kv.PrefixEnd(prefix), func(k, p []byte) (bool, error) {
 			d, err := decodeDirent(p)
 			if err != nil {
 				return false, err

@@ -3,6 +3,8 @@ package meta
 import (
 	"context"
 	"time"
+
+	"github.com/ferryfs/ferry/internal/kv"
 )
 
 // reclaimOrphans purges files that were unlinked while open by a process
@@ -11,7 +13,7 @@ func (fs *FS) reclaimOrphans(ctx context.Context) error {
 	var inos []uint64
 	prefix := []byte{tagOrphan}
 	err := fs.view(ctx, func(r reader) error {
-		return r.r.Scan(prefix, endOf(prefix), func(k, v []byte) bool {
+		return r.r.Scan(prefix, kv.PrefixEnd(prefix), func(k, v []byte) bool {
 			if len(k) == 9 {
 				inos = append(inos, beUint64(k[1:]))
 			}
@@ -90,7 +92,7 @@ func (fs *FS) ReapGarbage(ctx context.Context) error {
 	for {
 		var ids []uint64
 		err := fs.view(ctx, func(r reader) error {
-			return r.r.Scan(prefix, endOf(prefix), func(k, v []byte) bool {
+			return r.r.Scan(prefix, kv.PrefixEnd(prefix), func(k, v []byte) bool {
 				if len(k) == 9 {
 					ids = append(ids, beUint64(k[1:]))
 				}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ferryfs/ferry/internal/chunk"
+	"github.com/ferryfs/ferry/internal/kv"
 	"github.com/ferryfs/ferry/internal/kv/memkv"
 )
 
@@ -445,7 +446,7 @@ func TestUsageDeltasFold(t *testing.T) {
 	}
 	n := 0
 	err := fs.view(ctx, func(r reader) error {
-		return r.r.Scan(usageKey(), endOf(usageKey()), func(k, v []byte) bool { n++; return true })
+		return r.r.Scan(usageKey(), kv.PrefixEnd(usageKey()), func(k, v []byte) bool { n++; return true })
 	})
 	if err != nil || n != 1 {
 		t.Fatalf("after fold: %d usage records (%v)", n, err)

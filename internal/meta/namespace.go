@@ -8,29 +8,30 @@ import (
 // Lookup resolves name in directory parent. Looking up needs search (x)
 // permission on parent. "." and ".." resolve to parent and its parent.
 func (fs *FS) Lookup(ctx context.Context, c Caller, parent uint64, name string) (Attr, error) {
-	a, err := fs.lookup(ctx, c, parent, name)
+	var a Attr
+	err := fs.view(ctx, func(r reader) error {
+		var err error
+		a, err = lookup(r, c, parent, name)
+		return err
+	})
 	return a, fail("lookup", parent, name, err)
 }
 
-func (fs *FS) lookup(ctx context.Context, c Caller, parent uint64, name string) (Attr, error) {
-	p, err := fs.getInode(ctx, parent)
+// lookup reads in one snapshot: the parent, its entry, the child. (Three
+// point reads measured no faster than a View here.)
+func lookup(r reader, c Caller, parent uint64, name string) (Attr, error) {
+	p, err := r.dir(parent)
 	if err != nil {
 		return Attr{}, err
 	}
-	if !p.isDir() {
-		return Attr{}, syscall.ENOTDIR
-	}
-	if p.Nlink == 0 {
-		return Attr{}, syscall.ENOENT
-	}
-	if err := fs.permitView(ctx, c, p, mayExec); err != nil {
+	if err := r.permit(c, p, mayExec); err != nil {
 		return Attr{}, err
 	}
 	switch name {
 	case ".":
 		return p.Attr, nil
 	case "..":
-		pp, err := fs.getInode(ctx, p.Parent)
+		pp, err := r.inode(p.Parent)
 		if err != nil {
 			return Attr{}, err
 		}
@@ -39,14 +40,14 @@ func (fs *FS) lookup(ctx context.Context, c Caller, parent uint64, name string) 
 	if len(name) > 255 {
 		return Attr{}, syscall.ENAMETOOLONG
 	}
-	d, ok, err := fs.getDirent(ctx, parent, name)
+	d, ok, err := r.dirent(parent, name)
 	if err != nil {
 		return Attr{}, err
 	}
 	if !ok {
 		return Attr{}, syscall.ENOENT
 	}
-	n, err := fs.getInode(ctx, d.Ino)
+	n, err := r.inode(d.Ino)
 	if err != nil {
 		return Attr{}, err
 	}

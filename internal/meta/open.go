@@ -40,7 +40,7 @@ func (fs *FS) open(ctx context.Context, c Caller, ino uint64, flags uint32) (Att
 	if n.isDir() && mask&mayWrite != 0 {
 		return Attr{}, syscall.EISDIR
 	}
-	if err := fs.permitView(ctx, c, n, mask); err != nil {
+	if err := fs.points(ctx).permit(c, n, mask); err != nil {
 		return Attr{}, err
 	}
 	if trunc && n.isReg() {
@@ -90,7 +90,7 @@ func (fs *FS) Access(ctx context.Context, c Caller, ino uint64, mask uint32) err
 	if err != nil {
 		return fail("access", ino, "", err)
 	}
-	return fail("access", ino, "", fs.permitView(ctx, c, n, mask&7))
+	return fail("access", ino, "", fs.points(ctx).permit(c, n, mask&7))
 }
 
 func (fs *FS) openInc(ino uint64) {

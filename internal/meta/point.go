@@ -3,58 +3,36 @@ package meta
 import (
 	"context"
 	"errors"
-	"syscall"
 
 	"github.com/ferryfs/ferry/internal/kv"
 )
 
 // Point reads: one key each, outside any snapshot, the cheapest reads the
-// store offers. Operations that read a single record use them; so does
-// Lookup, whose reads need no common snapshot: an entry read before a
-// concurrent rename or unlink is an answer from just before it.
+// store offers (on Pebble 1.1 µs against 2.5 µs for a View with one Get;
+// see pebblekv's BenchmarkPointGetVsView). Operations that read a single
+// record (getattr, open, access) use them.
 
-// point returns the verified payload under key, ok=false if it is missing.
-func (fs *FS) point(ctx context.Context, key []byte) ([]byte, bool, error) {
-	v, err := fs.store.Get(ctx, key)
-	if errors.Is(err, kv.ErrNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	p, err := unseal(key, v)
-	if err != nil {
-		fs.corrupt(key)
-		return nil, false, err
-	}
-	return p, true, nil
+// pointReader is a kv.Reader whose Gets are independent point reads of the
+// latest committed state. It cannot scan: scans need a View.
+type pointReader struct {
+	ctx   context.Context
+	store kv.Store
+}
+
+var errPointScan = errors.New("meta: a point reader cannot scan")
+
+func (p pointReader) Get(key []byte) ([]byte, error) { return p.store.Get(p.ctx, key) }
+
+func (p pointReader) Scan(start, end []byte, fn func(k, v []byte) bool) error {
+	return errPointScan
+}
+
+// points returns a reader of point reads, with the typed accessors of reader.
+func (fs *FS) points(ctx context.Context) reader {
+	return reader{r: pointReader{ctx: ctx, store: fs.store}, fs: fs}
 }
 
 // getInode reads ino's whole record.
 func (fs *FS) getInode(ctx context.Context, ino uint64) (*inode, error) {
-	p, ok, err := fs.point(ctx, inodeKey(ino))
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, syscall.ENOENT
-	}
-	n, err := decodeInode(ino, p)
-	if err != nil {
-		fs.corrupt(inodeKey(ino))
-	}
-	return n, err
-}
-
-func (fs *FS) getDirent(ctx context.Context, parent uint64, name string) (dirent, bool, error) {
-	k := direntKey(parent, name)
-	p, ok, err := fs.point(ctx, k)
-	if err != nil || !ok {
-		return dirent{}, ok, err
-	}
-	d, err := decodeDirent(p)
-	if err != nil {
-		fs.corrupt(k)
-	}
-	return d, true, err
+	return fs.points(ctx).inode(ino)
 }

@@ -87,7 +87,7 @@ func (t *tx) removable(c Caller, parent uint64, name string) (*inode, *inode, er
 func (t *tx) mustBeEmpty(dir uint64) error {
 	empty := true
 	prefix := direntPrefix(dir)
-	err := t.r.Scan(prefix, endOf(prefix), func(k, v []byte) bool {
+	err := t.r.Scan(prefix, kv.PrefixEnd(prefix), func(k, v []byte) bool {
 		empty = false
 		return false
 	})
@@ -148,7 +148,7 @@ func (t *tx) purgeInode(n *inode, orphan bool) error {
 	// only a flagged inode has extended attributes. Skipping those scans
 	// makes removing small files cheap.
 	scanBlocks := n.isReg() && n.Size > 0
-	bpEnd := endOf(bp)
+	bpEnd := kv.PrefixEnd(bp)
 	if !scanBlocks {
 		bpEnd = bp
 	}
@@ -168,7 +168,7 @@ func (t *tx) purgeInode(n *inode, orphan bool) error {
 	}
 	if n.Flags&inodeXattrs != 0 {
 		xp := xattrPrefix(ino)
-		err = t.r.Scan(xp, endOf(xp), func(k, v []byte) bool {
+		err = t.r.Scan(xp, kv.PrefixEnd(xp), func(k, v []byte) bool {
 			keys = append(keys, append([]byte(nil), k...))
 			return true
 		})
@@ -190,6 +190,3 @@ func (t *tx) purgeInode(n *inode, orphan bool) error {
 	}
 	return nil
 }
-
-// endOf is the end of the key range sharing prefix.
-func endOf(prefix []byte) []byte { return kv.PrefixEnd(prefix) }

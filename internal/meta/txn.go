@@ -215,7 +215,7 @@ func (r reader) sumUsage() (base, sum usage, last uint64, err error) {
 	sum, last = base, base.Upto
 	// Deltas folded earlier are deleted; starting past them keeps the
 	// scan off their tombstones.
-	err = r.scan(usageDeltaKey(base.Upto+1), endOf(usageKey()), func(k, p []byte) (bool, error) {
+	err = r.scan(usageDeltaKey(base.Upto+1), kv.PrefixEnd(usageKey()), func(k, p []byte) (bool, error) {
 		d, err := decodeUsage(p)
 		if err != nil {
 			return false, err
@@ -240,7 +240,7 @@ func (fs *FS) foldUsage(ctx context.Context, set *usage) error {
 			sum = *set
 		}
 		var keys [][]byte
-		err = t.r.Scan(usageDeltaKey(base.Upto+1), endOf(usageKey()), func(k, v []byte) bool {
+		err = t.r.Scan(usageDeltaKey(base.Upto+1), kv.PrefixEnd(usageKey()), func(k, v []byte) bool {
 			keys = append(keys, clone(k))
 			return true
 		})

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"syscall"
+
+	"github.com/ferryfs/ferry/internal/kv"
 )
 
 const (
@@ -100,7 +102,7 @@ func (fs *FS) ListXattr(ctx context.Context, c Caller, ino uint64) ([]string, er
 			return err
 		}
 		xp := xattrPrefix(ino)
-		return r.r.Scan(xp, endOf(xp), func(k, v []byte) bool {
+		return r.r.Scan(xp, kv.PrefixEnd(xp), func(k, v []byte) bool {
 			name := string(k[len(xp):])
 			if !strings.HasPrefix(name, "trusted.") || c.UID == 0 {
 				names = append(names, name)
