@@ -167,19 +167,27 @@ func mountOptions(o Options, root bool) *fuse.MountOptions {
 	}
 }
 
+// MountPointError says why a directory cannot be mounted on.
+type MountPointError struct {
+	Dir     string
+	Problem string // "does not exist", "is not a directory", ...
+}
+
+func (e *MountPointError) Error() string { return "mount point " + e.Dir + " " + e.Problem }
+
 // CheckMountPoint fails with a one-line error unless mnt is an existing
 // directory that nothing is mounted on.
 func CheckMountPoint(mnt string) error {
 	st, err := os.Stat(mnt)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("mount point %s does not exist", mnt)
+		return &MountPointError{mnt, "does not exist"}
 	case errors.Is(err, syscall.ENOTCONN):
-		return fmt.Errorf("mount point %s is a dead FUSE mount; unmount it first (umount -l %s)", mnt, mnt)
+		return &MountPointError{mnt, "is a dead FUSE mount; unmount it first (umount -l " + mnt + ")"}
 	case err != nil:
 		return fmt.Errorf("mount point %s: %w", mnt, err)
 	case !st.IsDir():
-		return fmt.Errorf("mount point %s is not a directory", mnt)
+		return &MountPointError{mnt, "is not a directory"}
 	}
 	real, err := filepath.EvalSymlinks(mnt)
 	if err != nil {
@@ -190,7 +198,7 @@ func CheckMountPoint(mnt string) error {
 		return fmt.Errorf("mount point %s: %w", mnt, err)
 	}
 	if isMountPoint(info, real) {
-		return fmt.Errorf("mount point %s is already mounted", mnt)
+		return &MountPointError{mnt, "is already mounted"}
 	}
 	return nil
 }

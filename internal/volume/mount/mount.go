@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -91,33 +90,16 @@ func Start(v *volume.Volume, dir string, opts Options) (*Mount, error) {
 }
 
 // MountPointError says why a directory cannot be mounted on.
-type MountPointError struct {
-	Dir     string
-	Problem string // "does not exist", "is not a directory", ...
-}
-
-func (e *MountPointError) Error() string { return "mount point " + e.Dir + " " + e.Problem }
+type MountPointError = fusefs.MountPointError
 
 // CheckMountPoint returns dir as an absolute path if it can be a mount
-// point: an existing directory nothing is mounted on.
+// point: an existing directory nothing is mounted on. Callers check it
+// before they open a volume, so that a mistake there formats nothing.
 func CheckMountPoint(dir string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "", fmt.Errorf("mount point %s: %w", dir, err)
 	}
-	st, err := os.Stat(abs)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "", &MountPointError{abs, "does not exist"}
-	case errors.Is(err, syscall.ENOTCONN):
-		return "", &MountPointError{abs, "is a dead mount (run umount " + abs + " first)"}
-	case err != nil:
-		return "", fmt.Errorf("mount point %s: %w", abs, err)
-	case !st.IsDir():
-		return "", &MountPointError{abs, "is not a directory"}
-	}
-	// Also refuse a busy mount point before the volume is touched: a
-	// mistake there must not format a directory.
 	if err := fusefs.CheckMountPoint(abs); err != nil {
 		return "", err
 	}
