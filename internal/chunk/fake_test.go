@@ -336,7 +336,7 @@ func newRigOn(t testing.TB, store blob.Store, opts Options) *rig {
 // fileSize is the size a client would report: committed and dirty.
 func (r *rig) fileSize(ino uint64) uint64 {
 	size := r.lay.size(ino)
-	if ds, _, ok := r.s.Dirty(ino); ok {
+	if ds, _, ok := r.s.buffered(ino); ok {
 		size = max(size, ds)
 	}
 	return size

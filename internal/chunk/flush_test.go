@@ -190,7 +190,7 @@ func TestFlushOfRemovedFile(t *testing.T) {
 	if err := r.s.Flush(context.Background(), ino); !errors.Is(err, syscall.ESTALE) {
 		t.Fatalf("flush: %v, want ESTALE", err)
 	}
-	if _, _, ok := r.s.Dirty(ino); ok {
+	if _, _, ok := r.s.buffered(ino); ok {
 		t.Fatal("writes of a removed file still pending")
 	}
 	r.s.mu.Lock()

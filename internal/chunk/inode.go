@@ -22,9 +22,9 @@ type inode struct {
 	sealed   []*sealedBlock         // sealed, oldest first, not yet committed
 	sealedBy map[uint64][]*sealedBlock
 	writes   bool // uncommitted writes exist
-	// reported: size and mtime stay reported by Dirty after their commit,
+	// reported: size and mtime stay reported by Reported after their commit,
 	// until Invalidate. A caller may have read the attributes just before
-	// the commit landed in the metadata and Dirty just after; reporting
+	// the commit landed in the metadata and Reported just after; reporting
 	// the committed values (equal to the metadata's) closes that window.
 	reported bool
 	wgen     uint64 // counts writes

@@ -96,7 +96,7 @@ func runModelOn(t *testing.T, objs blob.Store, opts Options, seed uint64, steps 
 			}
 		case op < 17:
 			r.flush(ino)
-			if _, _, ok := r.s.Dirty(ino); ok {
+			if _, _, ok := r.s.buffered(ino); ok {
 				t.Fatalf("step %d: dirty after flush", step)
 			}
 			if got := r.lay.size(ino); got != uint64(len(model)) {

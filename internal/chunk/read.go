@@ -10,7 +10,7 @@ import (
 )
 
 // Read fills p from offset off of ino, whose current size is size (the
-// committed size with Dirty's size laid over it). Bytes past size are not
+// committed size with Reported's size laid over it). Bytes past size are not
 // read; n < len(p) only at end of file. Committed data comes from whole,
 // verified objects kept in a bounded cache; buffered writes are laid over
 // it; holes read as zeros. Sequential reads prefetch the next blocks.

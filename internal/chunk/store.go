@@ -189,11 +189,11 @@ func (s *Store) broadcastLocked() {
 	s.changed = make(chan struct{})
 }
 
-// Dirty reports the size and mtime ino will have once its buffered writes
-// are committed, and whether it has any. The size is the highest byte
-// written (clamped by Truncate); the file's size is the larger of it and
-// the committed size.
-func (s *Store) Dirty(ino uint64) (size uint64, mtime int64, ok bool) {
+// buffered reports the size and mtime ino will have once its buffered
+// writes are committed, and whether it has any. The size is the highest
+// byte written (clamped by Truncate); the file's size is the larger of it
+// and the committed size. Callers outside use Reported.
+func (s *Store) buffered(ino uint64) (size uint64, mtime int64, ok bool) {
 	in := s.peek(ino)
 	if in == nil {
 		return 0, 0, false
@@ -206,7 +206,7 @@ func (s *Store) Dirty(ino uint64) (size uint64, mtime int64, ok bool) {
 	return in.size, in.mtime, true
 }
 
-// Reported is Dirty, extended past the commit of the writes: it keeps
+// Reported is buffered, extended past the commit of the writes: it keeps
 // reporting the size and mtime of the last commit until Invalidate or
 // Truncate. Attributes read from the metadata just before a commit landed,
 // then laid under Reported read just after, still come out right.

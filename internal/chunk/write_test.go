@@ -18,7 +18,7 @@ func TestSparseFileAndEOF(t *testing.T) {
 	b := fill(make([]byte, 3000), 2)
 	r.write(ino, a, 0)
 	r.write(ino, b, 10<<20) // block 160, far past EOF
-	if size, _, ok := r.s.Dirty(ino); !ok || size != 10<<20+3000 {
+	if size, _, ok := r.s.buffered(ino); !ok || size != 10<<20+3000 {
 		t.Fatalf("Dirty = %d, %v", size, ok)
 	}
 	check := func() {
@@ -119,7 +119,7 @@ func TestConcurrentInodes(t *testing.T) {
 	}
 	for f := range files {
 		ino := uint64(f + 1)
-		if _, _, ok := r.s.Dirty(ino); ok {
+		if _, _, ok := r.s.buffered(ino); ok {
 			t.Fatalf("ino %d still dirty", ino)
 		}
 		r.s.Invalidate(ino)
@@ -165,7 +165,7 @@ func TestWriteDuringFlush(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		if _, _, ok := r.s.Dirty(ino); !ok {
+		if _, _, ok := r.s.buffered(ino); !ok {
 			t.Fatalf("round %d: writes made during the commit are not dirty", round)
 		}
 		if got := r.read(ino, 0, len(model)); !bytes.Equal(got, model) {
@@ -176,7 +176,7 @@ func TestWriteDuringFlush(t *testing.T) {
 	r.lay.commitHook = nil
 	r.lay.mu.Unlock()
 	r.flush(ino)
-	if _, _, ok := r.s.Dirty(ino); ok {
+	if _, _, ok := r.s.buffered(ino); ok {
 		t.Fatal("dirty after the final flush")
 	}
 	r.s.Invalidate(ino)
@@ -263,7 +263,7 @@ func TestUploadFailureRetry(t *testing.T) {
 	if r.lay.commits != 0 {
 		t.Fatalf("%d commits despite failed uploads", r.lay.commits)
 	}
-	if size, _, ok := r.s.Dirty(ino); !ok || size != uint64(len(want)) {
+	if size, _, ok := r.s.buffered(ino); !ok || size != uint64(len(want)) {
 		t.Fatalf("Dirty = %d, %v after a failed flush", size, ok)
 	}
 	// Once the store has room again, Flush commits everything.
@@ -314,7 +314,7 @@ func TestCommitCarriesSizeMtimeKillSUID(t *testing.T) {
 	if err := r.s.Write(context.Background(), ino, []byte("de"), 50, true); err != nil {
 		t.Fatal(err)
 	}
-	if size, mtime, ok := r.s.Dirty(ino); !ok || size != 103 || mtime != now.UnixNano() {
+	if size, mtime, ok := r.s.buffered(ino); !ok || size != 103 || mtime != now.UnixNano() {
 		t.Fatalf("Dirty = %d, %d, %v", size, mtime, ok)
 	}
 	r.flush(ino)
@@ -337,7 +337,7 @@ func TestTruncateDropsBuffered(t *testing.T) {
 	r.write(ino, data, 0) // three full blocks upload in the background
 	r.s.Truncate(ino, bs+10)
 	r.lay.truncate(ino, bs+10)
-	if size, _, _ := r.s.Dirty(ino); size != bs+10 {
+	if size, _, _ := r.s.buffered(ino); size != bs+10 {
 		t.Fatalf("dirty size %d after truncation", size)
 	}
 	r.s.Truncate(ino, 2*bs) // extend: the gap reads as zeros
@@ -366,7 +366,7 @@ func TestWriteArguments(t *testing.T) {
 	if err := r.s.Write(ctx, 1, nil, 10, false); err != nil {
 		t.Fatalf("empty write: %v", err)
 	}
-	if _, _, ok := r.s.Dirty(1); ok {
+	if _, _, ok := r.s.buffered(1); ok {
 		t.Fatal("an empty write made the file dirty")
 	}
 	r.s.Close()
