@@ -47,7 +47,7 @@ say "go vet"
 go vet "${pkgs[@]}"
 
 say "staticcheck"
-go run honnef.co/go/tools/cmd/staticcheck@2025.1.1 "${pkgs[@]}"
+go run honnef.co/go/tools/cmd/staticcheck@v0.6.1 "${pkgs[@]}"
 
 say "go test -race"
 go test -race -count=1 -timeout 60m "${pkgs[@]}"

@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-
-	"github.com/ferryfs/ferry/internal/volume"
 )
 
 // A background mount ("ferry mount -d") runs the same command again as a
@@ -74,10 +72,13 @@ func runMountBackground(ctx context.Context, e *env, o mountOptions) error {
 	}
 	switch {
 	case line == "ready":
-		vol, _ := filepath.Abs(o.vol)
+		vol := o.vol
+		if !isRemote(vol) {
+			vol, _ = filepath.Abs(o.vol)
+		}
 		mnt, _ := filepath.Abs(o.mnt)
 		fmt.Fprintf(e.stdout, "mounted %s on %s in the background (pid %d, log %s)\n",
-			vol, mnt, cmd.Process.Pid, filepath.Join(vol, volume.LogFile))
+			vol, mnt, cmd.Process.Pid, o.logPath(cmd.Process.Pid))
 		return cmd.Process.Release()
 	case strings.HasPrefix(line, "error "):
 		cmd.Wait()
@@ -95,7 +96,10 @@ func runMountBackground(ctx context.Context, e *env, o mountOptions) error {
 func runMountChild(ctx context.Context, e *env, o mountOptions, ready *os.File) error {
 	defer ready.Close()
 	var err error
-	if o.vol, err = filepath.Abs(o.vol); err == nil {
+	if !isRemote(o.vol) {
+		o.vol, err = filepath.Abs(o.vol)
+	}
+	if err == nil {
 		o.mnt, err = filepath.Abs(o.mnt)
 	}
 	if err == nil {
@@ -105,7 +109,7 @@ func runMountChild(ctx context.Context, e *env, o mountOptions, ready *os.File) 
 	reported := false
 	if err == nil {
 		err = runMount(ctx, e, o, func(log *slog.Logger) {
-			if lerr := openLog(o.vol); lerr != nil {
+			if lerr := openLog(o.logPath(os.Getpid())); lerr != nil {
 				log.Warn("no log file: logging nowhere", "err", lerr)
 			}
 			log.Info("mounted in the background", "volume", o.vol, "mountpoint", o.mnt, "pid", os.Getpid())

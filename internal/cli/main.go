@@ -38,7 +38,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"format", "VOL", "make VOL a new, empty volume", cmdFormat},
-		{"mount", "VOL MOUNTPOINT", "serve VOL on MOUNTPOINT (formats VOL on first use)", cmdMount},
+		{"mount", "VOL|ferry://HOST:PORT MOUNTPOINT", "serve VOL on MOUNTPOINT (formats VOL on first use), or mount a service's volume", cmdMount},
+		{"serve", "VOL --listen ADDR", "serve VOL to clients over the network", cmdServe},
 		{"status", "VOL", "describe a volume", cmdStatus},
 		{"fsck", "VOL", "check metadata against objects", cmdFsck},
 		{"gc", "VOL", "delete objects nothing references", cmdGC},

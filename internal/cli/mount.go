@@ -7,6 +7,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ferryfs/ferry/internal/client"
+	"github.com/ferryfs/ferry/internal/rpc"
 
 	"github.com/ferryfs/ferry/internal/volume"
 	"github.com/ferryfs/ferry/internal/volume/mount"
@@ -18,10 +23,11 @@ type mountOptions struct {
 	background bool // -d: run in the background once mounted
 	debug      bool // log every FUSE request
 	cacheMB    int
+	patience   time.Duration // how long calls wait for an unreachable service
 	level      slog.Level
 }
 
-const mountSynopsis = "VOL MOUNTPOINT [-d] [--debug] [--cache-mb N] [--log-level L]"
+const mountSynopsis = "VOL|ferry://HOST:PORT[,HOST:PORT] MOUNTPOINT [-d] [--debug] [--cache-mb N] [--patience D] [--log-level L]"
 
 func cmdMount(ctx context.Context, e *env, args []string) error {
 	fl := newFlags(e, "mount", mountSynopsis)
@@ -29,6 +35,7 @@ func cmdMount(ctx context.Context, e *env, args []string) error {
 	fl.BoolVar(&o.background, "d", false, "run in the background once the mount is ready (log in VOL/"+volume.LogFile+")")
 	fl.BoolVar(&o.debug, "debug", false, "log every FUSE request (implies --log-level debug)")
 	fl.IntVar(&o.cacheMB, "cache-mb", mount.DefaultCacheBytes>>20, "MiB of memory for cached file data")
+	fl.DurationVar(&o.patience, "patience", time.Minute, "with a service: how long calls wait for it while it is unreachable, then fail with EIO")
 	level := logLevelFlag(fl, slog.LevelInfo)
 	pos, err := parseArgs(fl, args, 2)
 	if err != nil {
@@ -58,6 +65,9 @@ func cmdMount(ctx context.Context, e *env, args []string) error {
 // told once the mount is live; every error before that is returned.
 func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logger)) error {
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: o.level}))
+	if isRemote(o.vol) {
+		return runMountRemote(ctx, log, o, ready)
+	}
 	vol, err := filepath.Abs(o.vol)
 	if err != nil {
 		return err
@@ -91,29 +101,82 @@ func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logg
 			defer stop()
 		}
 	}
-	select {
-	case <-ctx.Done():
-		log.Info("signal received: unmounting", "mountpoint", mnt)
-	case <-m.Done():
-		log.Info("unmounted by the user", "mountpoint", mnt)
-	}
-	// Shutdown must run to the end whatever the signals say.
-	err = m.Close(context.Background())
-	if cerr := v.Close(); cerr != nil {
-		err = errors.Join(err, cerr)
-	}
-	if err != nil {
-		log.Error("unclean shutdown", "err", err)
+	if err := serveMount(ctx, log, m, v.Close); err != nil {
 		return err
 	}
 	log.Info("volume closed", "volume", vol)
 	return nil
 }
 
+// serveMount waits for the mount to end (a signal, or the user unmounting
+// it), then unmounts, flushes and closes what lies beneath (closeBelow).
+func serveMount(ctx context.Context, log *slog.Logger, m *mount.Mount, closeBelow func() error) error {
+	select {
+	case <-ctx.Done():
+		log.Info("signal received: unmounting", "mountpoint", m.Dir)
+	case <-m.Done():
+		log.Info("unmounted by the user", "mountpoint", m.Dir)
+	}
+	// Shutdown must run to the end whatever the signals say.
+	err := m.Close(context.Background())
+	if cerr := closeBelow(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	if err != nil {
+		log.Error("unclean shutdown", "err", err)
+	}
+	return err
+}
+
+// isRemote reports whether a mount's source is a service address rather
+// than a volume directory.
+func isRemote(src string) bool { return strings.Contains(src, "://") }
+
+// logPath is where a background mount logs.
+func (o mountOptions) logPath(pid int) string {
+	if isRemote(o.vol) {
+		return filepath.Join(os.TempDir(), fmt.Sprintf("ferry-mount-%d.log", pid))
+	}
+	return filepath.Join(o.vol, volume.LogFile)
+}
+
+// runMountRemote mounts the volume of a service.
+func runMountRemote(ctx context.Context, log *slog.Logger, o mountOptions, ready func(*slog.Logger)) error {
+	addrs, err := rpc.ParseAddrs(o.vol)
+	if err != nil {
+		return err
+	}
+	mnt, err := mount.CheckMountPoint(o.mnt)
+	if err != nil {
+		return err
+	}
+	limitGoMemory(int64(o.cacheMB)<<20 + mount.DefaultDirtyBytes)
+	c, err := client.Connect(ctx, client.Options{Addrs: addrs, Patience: o.patience, Logger: log})
+	if err != nil {
+		return err
+	}
+	m, err := mount.StartRemote(c, o.vol, mnt, mount.Options{
+		CacheBytes: int64(o.cacheMB) << 20,
+		Debug:      o.debug,
+		Logger:     log,
+	})
+	if err != nil {
+		return errors.Join(err, c.Close())
+	}
+	if ready != nil {
+		ready(log)
+	}
+	if err := serveMount(ctx, log, m, c.Close); err != nil {
+		return err
+	}
+	log.Info("session closed", "service", o.vol)
+	return nil
+}
+
 // openLog appends the process's stdout and stderr to the volume's log
 // file; a background mount calls it once the volume is known good.
-func openLog(vol string) error {
-	f, err := os.OpenFile(filepath.Join(vol, volume.LogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+func openLog(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}

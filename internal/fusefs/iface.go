@@ -41,6 +41,16 @@ type Meta interface {
 
 var _ Meta = (*meta.FS)(nil)
 
+// Lessee is implemented by a Meta whose answers the kernel may cache only
+// while a lease holds them (a remote service): it is told of every node
+// id a reply hands the kernel, before the reply is sent, and of every
+// FORGET, so that it holds its leases exactly as long as the kernel
+// holds the inodes.
+type Lessee interface {
+	Looked(ino uint64)
+	Forgot(ino, nlookup uint64)
+}
+
 // dataPath is the part of *chunk.Store the adapter calls. It is an
 // interface only so that unit tests can observe the calls.
 type dataPath interface {

@@ -73,6 +73,9 @@ func isSpecial(mode uint32) bool {
 // in meta. It runs before the reply is written, so a FORGET can never
 // arrive for a lookup not yet counted.
 func (f *fileSystem) looked(ctx context.Context, a meta.Attr) {
+	if l, ok := f.meta.(Lessee); ok {
+		l.Looked(a.Ino)
+	}
 	if !isSpecial(a.Mode) || !f.refs.inc(a.Ino) {
 		return
 	}
@@ -91,6 +94,9 @@ func (f *fileSystem) Forget(nodeid, nlookup uint64) {
 	// The kernel is done with the inode: the data path may let go of what
 	// it keeps for it (it keeps anything still buffered).
 	f.data.Invalidate(nodeid)
+	if l, ok := f.meta.(Lessee); ok {
+		l.Forgot(nodeid, nlookup)
+	}
 	if f.refs.dec(nodeid, nlookup) {
 		f.logErr("release at forget", nodeid, f.meta.Release(context.Background(), nodeid))
 	}

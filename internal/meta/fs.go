@@ -19,7 +19,11 @@ type Options struct {
 	// called after the transaction that dropped them commits; ids it fails
 	// to delete stay recorded and are retried later (and by gc).
 	DeleteObjects func(ctx context.Context, ids []uint64) error
-	Logger        *slog.Logger
+	// OnCommit, if set, is told what every committed transaction changed,
+	// before the operation that ran it returns; ctx is the operation's.
+	// The service recalls its clients' leases on those inodes with it.
+	OnCommit func(ctx context.Context, changes []Change)
+	Logger   *slog.Logger
 }
 
 // FS is the metadata service: POSIX semantics over a kv.Store. Every

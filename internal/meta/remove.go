@@ -181,6 +181,7 @@ func (t *tx) purgeInode(n *inode, orphan bool) error {
 	}
 	t.dropObjects(garbage)
 	t.t.Delete(inodeKey(ino))
+	t.changes.gone(ino)
 	if orphan {
 		t.t.Delete(orphanKey(ino))
 	}

@@ -122,9 +122,10 @@ type tx struct {
 	now     int64
 	files   int64
 	bytes   int64
-	garbage bool     // objects were dropped: wake the reaper
-	orphans []uint64 // inodes that became orphans
-	claims  []uint64 // purge claims to drop when the transaction ends
+	garbage bool      // objects were dropped: wake the reaper
+	orphans []uint64  // inodes that became orphans
+	claims  []uint64  // purge claims to drop when the transaction ends
+	changes changeSet // what the transaction changed, when somebody listens
 }
 
 // markOrphan records that ino has no name left but is still open.
@@ -135,15 +136,23 @@ func (t *tx) markOrphan(ino uint64) {
 
 func (t *tx) put(key, payload []byte) { t.t.Set(key, seal(key, payload)) }
 
-func (t *tx) putInode(n *inode) { t.put(inodeKey(n.Ino), n.encode()) }
+func (t *tx) putInode(n *inode) {
+	t.put(inodeKey(n.Ino), n.encode())
+	t.changes.attr(n.Ino)
+}
 
 func (t *tx) putDirent(parent uint64, name string, d dirent) {
 	t.put(direntKey(parent, name), d.encode())
+	t.changes.name(parent, name)
 }
 
-func (t *tx) delDirent(parent uint64, name string) { t.t.Delete(direntKey(parent, name)) }
+func (t *tx) delDirent(parent uint64, name string) {
+	t.t.Delete(direntKey(parent, name))
+	t.changes.name(parent, name)
+}
 
 func (t *tx) putBlock(ino, idx uint64, ps []chunk.Piece) {
+	t.changes.data(ino)
 	if len(ps) == 0 {
 		t.t.Delete(blockKey(ino, idx))
 		return
@@ -163,9 +172,13 @@ func (t *tx) dropObjects(ids []uint64) {
 func (fs *FS) update(ctx context.Context, fn func(t *tx) error) error {
 	var garbage bool
 	var orphans, claims []uint64
+	var changes changeSet
 	defer func() { fs.dropClaims(claims) }()
 	err := fs.store.Update(ctx, func(kt kv.Txn) error {
 		t := &tx{reader: reader{r: kt, fs: fs}, t: kt, now: fs.opts.Now().UnixNano()}
+		if fs.opts.OnCommit != nil {
+			t.changes.m = make(map[uint64]*Change)
+		}
 		defer func() { claims = append(claims, t.claims...) }()
 		if err := fn(t); err != nil {
 			return err
@@ -175,9 +188,12 @@ func (fs *FS) update(ctx context.Context, fn func(t *tx) error) error {
 				return err
 			}
 		}
-		garbage, orphans = t.garbage, t.orphans
+		garbage, orphans, changes = t.garbage, t.orphans, t.changes
 		return nil
 	})
+	if err == nil && len(changes.m) > 0 {
+		fs.opts.OnCommit(ctx, changes.list())
+	}
 	if err == nil && len(orphans) > 0 {
 		fs.openMu.Lock()
 		for _, ino := range orphans {

@@ -38,6 +38,8 @@ type Options struct {
 	// BlockSize is the block size of a volume Open formats; 0 means
 	// DefaultBlockSize. It is ignored for an existing volume.
 	BlockSize int
+	// OnCommit is the metadata service's meta.Options.OnCommit.
+	OnCommit func(ctx context.Context, changes []meta.Change)
 }
 
 // Volume is an open volume directory.
@@ -92,6 +94,7 @@ func Open(ctx context.Context, dir string, opts Options) (_ *Volume, err error) 
 		return nil, err
 	}
 	v.Meta, err = meta.New(ctx, v.KV, meta.Options{
+		OnCommit:      opts.OnCommit,
 		Logger:        opts.Logger.With("component", "meta"),
 		DeleteObjects: v.deleteObjects,
 	})

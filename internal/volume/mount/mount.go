@@ -34,10 +34,12 @@ type Options struct {
 
 // Mount is a volume served on a mount point.
 type Mount struct {
-	Dir    string // absolute mount point
-	Vol    *volume.Volume
+	Dir    string         // absolute mount point
+	Vol    *volume.Volume // nil for a volume a service serves
 	Data   *chunk.Store
 	Server *fusefs.Server
+
+	syncMeta func(ctx context.Context) error
 
 	log  *slog.Logger
 	done chan struct{} // closed when the kernel has ended the mount
@@ -48,18 +50,7 @@ type Mount struct {
 
 // Start mounts v on dir and returns once the mount is live.
 func Start(v *volume.Volume, dir string, opts Options) (*Mount, error) {
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.CacheBytes <= 0 {
-		opts.CacheBytes = DefaultCacheBytes
-	}
-	if opts.DirtyBytes <= 0 {
-		opts.DirtyBytes = DefaultDirtyBytes
-	}
-	if opts.Uploads <= 0 {
-		opts.Uploads = DefaultUploads
-	}
+	opts = opts.withDefaults()
 	dir, err := CheckMountPoint(dir)
 	if err != nil {
 		return nil, err
@@ -81,12 +72,28 @@ func Start(v *volume.Volume, dir string, opts Options) (*Mount, error) {
 		data.Close()
 		return nil, err // it names the mount point
 	}
-	m := &Mount{Dir: dir, Vol: v, Data: data, Server: srv, log: opts.Logger, done: make(chan struct{})}
+	m := &Mount{Dir: dir, Vol: v, Data: data, Server: srv, syncMeta: v.Meta.Sync, log: opts.Logger, done: make(chan struct{})}
 	go func() {
 		srv.Wait()
 		close(m.done)
 	}()
 	return m, nil
+}
+
+func (opts Options) withDefaults() Options {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.CacheBytes <= 0 {
+		opts.CacheBytes = DefaultCacheBytes
+	}
+	if opts.DirtyBytes <= 0 {
+		opts.DirtyBytes = DefaultDirtyBytes
+	}
+	if opts.Uploads <= 0 {
+		opts.Uploads = DefaultUploads
+	}
+	return opts
 }
 
 // MountPointError says why a directory cannot be mounted on.
@@ -120,7 +127,7 @@ func (m *Mount) Flush(ctx context.Context) error {
 	if err := m.Data.SyncObjects(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("sync objects: %w", err))
 	}
-	if err := m.Vol.Meta.Sync(ctx); err != nil {
+	if err := m.syncMeta(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("sync metadata: %w", err))
 	}
 	return errors.Join(errs...)

@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/ferryfs/ferry/internal/rpc"
+	"github.com/ferryfs/ferry/internal/service"
+	"github.com/ferryfs/ferry/internal/volume"
+)
+
+const serveSynopsis = "VOL --listen ADDR [--listen ADDR ...] [--lease D] [--recall-timeout D] [--log-level L]"
+
+// listenFlag collects repeated --listen addresses.
+type listenFlag []rpc.Addr
+
+func (l *listenFlag) String() string {
+	var s []string
+	for _, a := range *l {
+		s = append(s, a.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *listenFlag) Set(v string) error {
+	a, err := rpc.ParseAddr(v)
+	if err != nil {
+		return err
+	}
+	*l = append(*l, a)
+	return nil
+}
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	fl := newFlags(e, "serve", serveSynopsis)
+	var listen listenFlag
+	fl.Var(&listen, "listen", "address to serve on: tcp://HOST:PORT, unix:///PATH or vsock://CID:PORT (repeatable)")
+	lease := fl.Duration("lease", service.DefaultLeasePeriod, "lease period: a client not heard from for this long loses its session")
+	recall := fl.Duration("recall-timeout", service.DefaultRecallTimeout, "how long a change waits for a client to acknowledge a recall")
+	level := logLevelFlag(fl, slog.LevelInfo)
+	pos, err := parseArgs(fl, args, 1)
+	if err != nil {
+		return err
+	}
+	if len(listen) == 0 {
+		fmt.Fprintf(e.stderr, "ferry serve: --listen is required\n")
+		fl.Usage()
+		return errUsage
+	}
+	if *lease < 100*time.Millisecond || *recall < 10*time.Millisecond {
+		fmt.Fprintf(e.stderr, "ferry serve: --lease must be at least 100ms and --recall-timeout at least 10ms\n")
+		fl.Usage()
+		return errUsage
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: *level}))
+	return runServe(ctx, log, pos[0], listen, service.Options{LeasePeriod: *lease, RecallTimeout: *recall, Logger: log})
+}
+
+// runServe serves vol on every address until ctx ends.
+func runServe(ctx context.Context, log *slog.Logger, vol string, listen []rpc.Addr, opts service.Options) error {
+	svc := service.New(opts)
+	v, err := volume.Open(ctx, vol, volume.Options{Create: true, Logger: log, OnCommit: svc.OnCommit})
+	if err != nil {
+		return err
+	}
+	svc.Configure(v.Objects, v.Super.BlockSize, v.Marker.UUID)
+	svc.Attach(v.Meta)
+	srv := rpc.NewServer(rpc.ServerOptions{Accept: svc.Accept, Logger: log})
+	errc := make(chan error, len(listen))
+	var lns int
+	for _, a := range listen {
+		ln, err := rpc.Listen(a)
+		if err != nil {
+			srv.Close()
+			svc.Close()
+			return errors.Join(err, v.Close())
+		}
+		lns++
+		log.Info("serving", "volume", v.Dir, "listen", a.Scheme+"://"+ln.Addr().String())
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("signal received: stopping", "volume", v.Dir)
+	case err = <-errc:
+		log.Error("listener failed", "err", err)
+	}
+	srv.Close()
+	svc.Close()
+	if cerr := v.Close(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	return err
+}

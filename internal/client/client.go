@@ -1,0 +1,280 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ferryfs/ferry/internal/rpc"
+	"github.com/ferryfs/ferry/internal/wire"
+)
+
+// Kernel is where invalidations go: *fusefs.Server.
+type Kernel interface {
+	InvalidateInode(ino uint64, off, length int64)
+	InvalidateEntry(parent uint64, name string)
+	DrainNotify(ctx context.Context) error
+}
+
+// Data is the data path's cache, dropped for inodes whose contents
+// changed elsewhere, and flushed when another client opens a file this
+// one writes: *chunk.Store.
+type Data interface {
+	Invalidate(ino uint64)
+	Flush(ctx context.Context, ino uint64) error
+}
+
+// Options configure Connect.
+type Options struct {
+	Addrs    []rpc.Addr
+	Patience time.Duration // how long calls wait for an unreachable service
+	Logger   *slog.Logger
+}
+
+// Client is a session with a service.
+type Client struct {
+	rpc *rpc.Client
+	log *slog.Logger
+
+	hello wire.HelloReply
+
+	mu      sync.Mutex
+	kernel  Kernel
+	data    Data
+	refs    map[uint64]uint64  // kernel lookups per inode
+	names   map[uint64][]entry // names the kernel knows each inode by
+	busy    map[uint64]int     // this client's namespace changes in flight, per directory
+	forgets []uint64           // inodes to tell the service about
+	flushNo chan struct{}      // wakes the forget sender
+	lost    bool               // everything was withdrawn; not renewed since
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+type entry struct {
+	parent uint64
+	name   string
+}
+
+// Connect opens a session with the service.
+func Connect(ctx context.Context, opts Options) (*Client, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Client{
+		log:     opts.Logger,
+		refs:    make(map[uint64]uint64),
+		names:   make(map[uint64][]entry),
+		busy:    make(map[uint64]int),
+		flushNo: make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	r, err := rpc.Connect(ctx, rpc.ClientOptions{
+		Addrs:     opts.Addrs,
+		Patience:  opts.Patience,
+		Logger:    opts.Logger,
+		OnPush:    c.onPush,
+		OnSession: c.onSession,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.rpc = r
+	c.hello = r.Session()
+	go c.background()
+	return c, nil
+}
+
+// Hello returns the service's description of the session: block size,
+// volume, lease period.
+func (c *Client) Hello() wire.HelloReply { return c.hello }
+
+// LeasePeriod is the session's lease period.
+func (c *Client) LeasePeriod() time.Duration { return time.Duration(c.hello.LeasePeriod) }
+
+// Attach connects the client to the kernel and the data path once the
+// mount exists. Recalls before that find nothing cached.
+func (c *Client) Attach(k Kernel, d Data) {
+	c.mu.Lock()
+	c.kernel, c.data = k, d
+	c.mu.Unlock()
+}
+
+// Close ends the session: the service drops its leases and opens at once.
+func (c *Client) Close() error {
+	select {
+	case <-c.stop:
+		return nil
+	default:
+	}
+	close(c.stop)
+	<-c.done
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c.sendForgets(ctx)
+	err := c.rpc.Call(ctx, wire.OpBye, &wire.Empty{}, nil)
+	if cerr := c.rpc.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// call makes one call; a session the service expired is replaced by a
+// new one and the call made once more.
+func (c *Client) call(ctx context.Context, op wire.Op, req, reply wire.Message) error {
+	err := c.rpc.Call(ctx, op, req, reply)
+	var re *wire.RemoteError
+	if errors.As(err, &re) && re.Errno == syscall.ESTALE && re.Reason == "session expired" {
+		c.log.Warn("client: the service expired this session; opening a new one")
+		c.withdrawAll()
+		c.rpc.NewSession()
+		err = c.rpc.Call(ctx, op, req, reply)
+	}
+	return err
+}
+
+// onSession learns of every (re)connect.
+func (c *Client) onSession(h *wire.HelloReply, reconnect bool) {
+	if reconnect && !h.Resumed {
+		c.log.Warn("client: the service no longer knows this session; withdrawing the kernel's caches", "session", h.Session)
+		c.withdrawAll()
+	}
+}
+
+// background sends forgets and watches the session's renewal.
+func (c *Client) background() {
+	defer close(c.done)
+	period := c.LeasePeriod()
+	watch := time.NewTicker(max(period/8, 50*time.Millisecond))
+	defer watch.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-c.flushNo:
+			time.Sleep(5 * time.Millisecond) // let a burst of forgets gather
+			c.sendForgets(context.Background())
+		case <-watch.C:
+			renewed := c.rpc.Renewed()
+			c.mu.Lock()
+			lost := c.lost
+			if !renewed.IsZero() && time.Since(renewed) < period*3/4 {
+				c.lost = false
+			}
+			c.mu.Unlock()
+			if !lost && time.Since(renewed) >= period*3/4 {
+				c.log.Warn("client: session not renewed for most of the lease period; withdrawing the kernel's caches",
+					"since", time.Since(renewed).Round(time.Millisecond))
+				c.withdrawAll()
+			}
+		}
+	}
+}
+
+func (c *Client) sendForgets(ctx context.Context) {
+	c.mu.Lock()
+	inos := c.forgets
+	c.forgets = nil
+	c.mu.Unlock()
+	for len(inos) > 0 {
+		n := min(len(inos), 4096)
+		if err := c.call(ctx, wire.OpForget, &wire.Inos{Inos: inos[:n]}, nil); err != nil {
+			c.log.Debug("client: forget failed", "inodes", n, "err", err)
+		}
+		inos = inos[n:]
+	}
+}
+
+// withdrawAll has the kernel drop everything it caches of this client's
+// answers.
+func (c *Client) withdrawAll() {
+	c.mu.Lock()
+	c.lost = true
+	k, d := c.kernel, c.data
+	if k == nil {
+		c.mu.Unlock()
+		return
+	}
+	inos := make([]uint64, 0, len(c.refs))
+	var ents []entry
+	for ino := range c.refs {
+		inos = append(inos, ino)
+		ents = append(ents, c.names[ino]...)
+	}
+	c.mu.Unlock()
+	for _, e := range ents {
+		k.InvalidateEntry(e.parent, e.name)
+	}
+	for _, ino := range inos {
+		k.InvalidateInode(ino, 0, 0)
+		d.Invalidate(ino)
+	}
+}
+
+// Looked implements fusefs.Lessee.
+func (c *Client) Looked(ino uint64) {
+	c.mu.Lock()
+	c.refs[ino]++
+	c.mu.Unlock()
+}
+
+// Forgot implements fusefs.Lessee.
+func (c *Client) Forgot(ino, n uint64) {
+	c.mu.Lock()
+	left := c.refs[ino] - min(n, c.refs[ino])
+	if left > 0 {
+		c.refs[ino] = left
+		c.mu.Unlock()
+		return
+	}
+	delete(c.refs, ino)
+	delete(c.names, ino)
+	c.forgets = append(c.forgets, ino)
+	c.mu.Unlock()
+	select {
+	case c.flushNo <- struct{}{}:
+	default:
+	}
+}
+
+// named records that the kernel knows ino as name in parent.
+func (c *Client) named(parent uint64, name string, ino uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.names[ino] {
+		if e.parent == parent && e.name == name {
+			return
+		}
+	}
+	if len(c.names[ino]) < 16 { // more hard links than that: the rest expire with their parents
+		c.names[ino] = append(c.names[ino], entry{parent, name})
+	}
+}
+
+// changing marks a namespace change in dirs as in flight; the returned
+// func ends it.
+func (c *Client) changing(dirs ...uint64) func() {
+	c.mu.Lock()
+	for _, d := range dirs {
+		c.busy[d]++
+	}
+	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		for _, d := range dirs {
+			if c.busy[d]--; c.busy[d] == 0 {
+				delete(c.busy, d)
+			}
+		}
+		c.mu.Unlock()
+	}
+}
+
+// String describes the session for logs.
+func (c *Client) String() string { return fmt.Sprintf("session %d", c.hello.Session) }

@@ -1,0 +1,45 @@
+// Package client is the client side of a session with `ferry serve`: it
+// implements the metadata service the FUSE adapter calls (fusefs.Meta),
+// the layout service of the data path (chunk.Layout) and an object store
+// (blob.Store) over one rpc session, so that `ferry mount ferry://...`
+// runs the same fusefs and chunk code as an embedded mount.
+//
+// # Leases
+//
+// The kernel caches entries and attributes for an hour, as on an
+// embedded mount; what keeps those caches right is the service's recall.
+// The client counts the kernel's references to each inode (fusefs tells
+// it of every node id it hands out and every FORGET) and tells the
+// service when the kernel let go of one (OpForget, batched), so that the
+// service's lease table holds what the kernel holds. It also remembers
+// the names under which it handed out each inode, so that it can
+// withdraw them all at once when its leases are lost.
+//
+// A recall names changed inodes and, for directories, changed names. The
+// client queues the kernel invalidations (attributes, pages and objects
+// for data changes, entries for names), waits until the kernel applied
+// them, and acknowledges. One exception: while one of this client's own
+// namespace changes in a directory is in flight, the kernel holds that
+// directory's lock, and an entry invalidation in it waits for the lock;
+// the acknowledgement then goes out without waiting for those entries
+// (waiting would deadlock with the other client's change, which waits
+// for this acknowledgement). They land as soon as the client's own
+// change returns.
+//
+// Negative entries are not tracked: the kernel caches a missing name for
+// the lease period only, and recalls drop it sooner.
+//
+// # Losing the session
+//
+// The client renews its session with every call and with heartbeats. If
+// no call was answered for most of the lease period, the service may have
+// expired the session and let others change what this kernel caches, so
+// the client withdraws everything the kernel holds from it (attributes,
+// pages, entries). It does the same when a reconnect finds the session
+// gone (the service restarted).
+//
+// # Locks
+//
+// Client.mu guards the lease bookkeeping and the in-flight directory
+// counts. It is never held across a call to the service or to the kernel.
+package client

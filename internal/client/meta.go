@@ -1,0 +1,156 @@
+package client
+
+import (
+	"context"
+
+	"github.com/ferryfs/ferry/internal/meta"
+	"github.com/ferryfs/ferry/internal/wire"
+)
+
+// The metadata service over the session: fusefs.Meta.
+
+func (c *Client) attr(ctx context.Context, op wire.Op, req wire.Message) (meta.Attr, error) {
+	var r wire.AttrReply
+	err := c.call(ctx, op, req, &r)
+	return r.Attr, err
+}
+
+// entryOp runs a call that creates a name in parent and records it.
+func (c *Client) entryOp(ctx context.Context, op wire.Op, parent uint64, name string, req wire.Message) (meta.Attr, error) {
+	defer c.changing(parent)()
+	a, err := c.attr(ctx, op, req)
+	if err == nil {
+		c.named(parent, name, a.Ino)
+	}
+	return a, err
+}
+
+func (c *Client) Lookup(ctx context.Context, cl meta.Caller, parent uint64, name string) (meta.Attr, error) {
+	a, err := c.attr(ctx, wire.OpLookup, &wire.Entry{C: cl, Parent: parent, Name: name})
+	if err == nil {
+		c.named(parent, name, a.Ino)
+	}
+	return a, err
+}
+
+func (c *Client) GetAttr(ctx context.Context, ino uint64) (meta.Attr, error) {
+	return c.attr(ctx, wire.OpGetAttr, &wire.Ino{Ino: ino})
+}
+
+func (c *Client) SetAttr(ctx context.Context, cl meta.Caller, ino uint64, in meta.SetAttrIn) (meta.Attr, error) {
+	return c.attr(ctx, wire.OpSetAttr, &wire.SetAttr{C: cl, Ino: ino, In: in})
+}
+
+func (c *Client) Mknod(ctx context.Context, cl meta.Caller, parent uint64, name string, mode, rdev uint32) (meta.Attr, error) {
+	return c.entryOp(ctx, wire.OpMknod, parent, name, &wire.Make{C: cl, Parent: parent, Name: name, Mode: mode, Rdev: rdev, Umask: meta.UmaskFrom(ctx)})
+}
+
+func (c *Client) Mkdir(ctx context.Context, cl meta.Caller, parent uint64, name string, mode uint32) (meta.Attr, error) {
+	return c.entryOp(ctx, wire.OpMkdir, parent, name, &wire.Make{C: cl, Parent: parent, Name: name, Mode: mode, Umask: meta.UmaskFrom(ctx)})
+}
+
+func (c *Client) Create(ctx context.Context, cl meta.Caller, parent uint64, name string, mode, flags uint32) (meta.Attr, error) {
+	return c.entryOp(ctx, wire.OpCreate, parent, name, &wire.Make{C: cl, Parent: parent, Name: name, Mode: mode, Flags: flags, Umask: meta.UmaskFrom(ctx)})
+}
+
+func (c *Client) Tmpfile(ctx context.Context, cl meta.Caller, parent uint64, mode uint32) (meta.Attr, error) {
+	return c.attr(ctx, wire.OpTmpfile, &wire.Make{C: cl, Parent: parent, Mode: mode, Umask: meta.UmaskFrom(ctx)})
+}
+
+func (c *Client) Symlink(ctx context.Context, cl meta.Caller, parent uint64, name, target string) (meta.Attr, error) {
+	return c.entryOp(ctx, wire.OpSymlink, parent, name, &wire.Make{C: cl, Parent: parent, Name: name, Target: target})
+}
+
+func (c *Client) Readlink(ctx context.Context, ino uint64) (string, error) {
+	var r wire.Text
+	err := c.call(ctx, wire.OpReadlink, &wire.Ino{Ino: ino}, &r)
+	return r.S, err
+}
+
+func (c *Client) Link(ctx context.Context, cl meta.Caller, ino, newParent uint64, newName string) (meta.Attr, error) {
+	return c.entryOp(ctx, wire.OpLink, newParent, newName, &wire.Link{C: cl, Ino: ino, NewParent: newParent, NewName: newName})
+}
+
+func (c *Client) Unlink(ctx context.Context, cl meta.Caller, parent uint64, name string) error {
+	defer c.changing(parent)()
+	return c.call(ctx, wire.OpUnlink, &wire.Entry{C: cl, Parent: parent, Name: name}, nil)
+}
+
+func (c *Client) Rmdir(ctx context.Context, cl meta.Caller, parent uint64, name string) error {
+	defer c.changing(parent)()
+	return c.call(ctx, wire.OpRmdir, &wire.Entry{C: cl, Parent: parent, Name: name}, nil)
+}
+
+func (c *Client) Rename(ctx context.Context, cl meta.Caller, oldParent uint64, oldName string, newParent uint64, newName string, flags uint32) error {
+	defer c.changing(oldParent, newParent)()
+	return c.call(ctx, wire.OpRename, &wire.Rename{C: cl, OldParent: oldParent, OldName: oldName, NewParent: newParent, NewName: newName, Flags: flags}, nil)
+}
+
+func (c *Client) Open(ctx context.Context, cl meta.Caller, ino uint64, flags uint32) (meta.Attr, error) {
+	return c.attr(ctx, wire.OpOpen, &wire.InoOp{C: cl, Ino: ino, N: flags})
+}
+
+func (c *Client) Release(ctx context.Context, ino uint64) error {
+	return c.call(ctx, wire.OpRelease, &wire.Ino{Ino: ino}, nil)
+}
+
+func (c *Client) Accessed(ctx context.Context, ino uint64) (bool, error) {
+	var r wire.Bool
+	err := c.call(ctx, wire.OpAccessed, &wire.Ino{Ino: ino}, &r)
+	return r.V, err
+}
+
+func (c *Client) Hold(ctx context.Context, ino uint64) error {
+	return c.call(ctx, wire.OpHold, &wire.Ino{Ino: ino}, nil)
+}
+
+func (c *Client) Access(ctx context.Context, cl meta.Caller, ino uint64, mask uint32) error {
+	return c.call(ctx, wire.OpAccess, &wire.InoOp{C: cl, Ino: ino, N: mask}, nil)
+}
+
+func (c *Client) ReadDir(ctx context.Context, cl meta.Caller, ino, cookie uint64, max int, plus bool) ([]meta.DirEntry, error) {
+	var r wire.DirEntries
+	err := c.call(ctx, wire.OpReadDir, &wire.ReadDir{C: cl, Ino: ino, Cookie: cookie, Max: uint32(max), Plus: plus}, &r)
+	if err == nil && plus {
+		for _, e := range r.Entries {
+			if e.Attr != nil {
+				c.named(ino, e.Name, e.Ino)
+			}
+		}
+	}
+	return r.Entries, err
+}
+
+func (c *Client) GetXattr(ctx context.Context, cl meta.Caller, ino uint64, name string) ([]byte, error) {
+	var r wire.Data
+	err := c.call(ctx, wire.OpGetXattr, &wire.Xattr{C: cl, Ino: ino, Name: name}, &r)
+	return r.B, err
+}
+
+func (c *Client) ListXattr(ctx context.Context, cl meta.Caller, ino uint64) ([]string, error) {
+	var r wire.Names
+	err := c.call(ctx, wire.OpListXattr, &wire.Xattr{C: cl, Ino: ino}, &r)
+	return r.Names, err
+}
+
+func (c *Client) SetXattr(ctx context.Context, cl meta.Caller, ino uint64, name string, value []byte, flags uint32) error {
+	return c.call(ctx, wire.OpSetXattr, &wire.Xattr{C: cl, Ino: ino, Name: name, Value: value, Flags: flags}, nil)
+}
+
+func (c *Client) RemoveXattr(ctx context.Context, cl meta.Caller, ino uint64, name string) error {
+	return c.call(ctx, wire.OpRemoveXattr, &wire.Xattr{C: cl, Ino: ino, Name: name}, nil)
+}
+
+func (c *Client) StatFS(ctx context.Context) (meta.StatFS, error) {
+	var r wire.StatFSReply
+	err := c.call(ctx, wire.OpStatFS, &wire.Empty{}, &r)
+	return r.S, err
+}
+
+func (c *Client) Fallocate(ctx context.Context, cl meta.Caller, ino uint64, mode uint32, off, length uint64) error {
+	return c.call(ctx, wire.OpFallocate, &wire.Fallocate{C: cl, Ino: ino, Mode: mode, Off: off, Length: length}, nil)
+}
+
+func (c *Client) Sync(ctx context.Context) error {
+	return c.call(ctx, wire.OpSync, &wire.Empty{}, nil)
+}

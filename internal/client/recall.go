@@ -1,0 +1,70 @@
+package client
+
+import (
+	"context"
+	"time"
+
+	"github.com/ferryfs/ferry/internal/wire"
+)
+
+// onPush handles a Push from the service: a recall.
+func (c *Client) onPush(h wire.Header, p []byte) {
+	if h.Op != wire.OpRecall {
+		c.log.Warn("client: unknown push from the service", "op", h.Op)
+		return
+	}
+	var r wire.Recall
+	if err := wire.Decode(p, &r); err != nil {
+		c.log.Warn("client: malformed recall from the service", "err", err)
+		return
+	}
+	ctx := context.Background()
+	c.apply(ctx, &r)
+	if err := c.call(ctx, wire.OpRecallAck, &wire.RecallAck{Recall: h.ID}, nil); err != nil {
+		c.log.Warn("client: recall acknowledgement failed", "recall", h.ID, "err", err)
+	}
+}
+
+// apply invalidates what the kernel caches of the recalled inodes and
+// waits until the kernel took it, except for entries of directories in
+// which this client's own change is in flight (doc.go says why).
+func (c *Client) apply(ctx context.Context, r *wire.Recall) {
+	c.mu.Lock()
+	k, d := c.kernel, c.data
+	wait := true
+	for _, it := range r.Items {
+		if len(it.Names) > 0 && c.busy[it.Ino] > 0 {
+			wait = false
+		}
+	}
+	c.mu.Unlock()
+	if k == nil {
+		return
+	}
+	for _, it := range r.Items {
+		if it.What&wire.FlushData != 0 {
+			if err := d.Flush(ctx, it.Ino); err != nil {
+				c.log.Warn("client: flush for another client's open failed", "ino", it.Ino, "err", err)
+			}
+		}
+		switch {
+		case it.What&(wire.ChangedData|wire.ChangedGone) != 0:
+			d.Invalidate(it.Ino)
+			k.InvalidateInode(it.Ino, 0, 0)
+		case len(it.Names) > 0: // a directory: its cached listing too
+			k.InvalidateInode(it.Ino, 0, 0)
+		case it.What&wire.ChangedAttr != 0:
+			k.InvalidateInode(it.Ino, -1, 0)
+		}
+		for _, n := range it.Names {
+			k.InvalidateEntry(it.Ino, n)
+		}
+	}
+	if wait {
+		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := k.DrainNotify(dctx); err != nil {
+			c.log.Warn("client: kernel invalidations still queued", "err", err)
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Addr is where a service listens or a client connects:
+// tcp://HOST:PORT, unix:///PATH or vsock://CID:PORT.
+type Addr struct {
+	Scheme string // "tcp", "unix" or "vsock"
+	Host   string // tcp: host:port; unix: the socket path
+	CID    uint32 // vsock
+	Port   uint32 // vsock
+}
+
+func (a Addr) String() string {
+	switch a.Scheme {
+	case "unix":
+		return "unix://" + a.Host
+	case "vsock":
+		return fmt.Sprintf("vsock://%d:%d", a.CID, a.Port)
+	}
+	return "tcp://" + a.Host
+}
+
+// ParseAddr parses a listen or connect address. ferry:// is tcp://.
+func ParseAddr(s string) (Addr, error) {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return Addr{}, fmt.Errorf("address %q: want tcp://HOST:PORT, unix:///PATH or vsock://CID:PORT", s)
+	}
+	switch scheme {
+	case "tcp", "ferry":
+		if _, _, err := net.SplitHostPort(rest); err != nil {
+			return Addr{}, fmt.Errorf("address %q: %v", s, err)
+		}
+		return Addr{Scheme: "tcp", Host: rest}, nil
+	case "unix":
+		if rest == "" || !strings.HasPrefix(rest, "/") {
+			return Addr{}, fmt.Errorf("address %q: want unix:///absolute/path", s)
+		}
+		return Addr{Scheme: "unix", Host: rest}, nil
+	case "vsock":
+		c, p, ok := strings.Cut(rest, ":")
+		cid, err1 := strconv.ParseUint(c, 10, 32)
+		port, err2 := strconv.ParseUint(p, 10, 32)
+		if !ok || err1 != nil || err2 != nil {
+			return Addr{}, fmt.Errorf("address %q: want vsock://CID:PORT with numbers", s)
+		}
+		return Addr{Scheme: "vsock", CID: uint32(cid), Port: uint32(port)}, nil
+	}
+	return Addr{}, fmt.Errorf("address %q: unknown scheme %q (tcp, unix, vsock)", s, scheme)
+}
+
+// ParseAddrs parses a comma-separated list of addresses of one service
+// (its active and standby instances): ferry://h1:7070,h2:7070.
+func ParseAddrs(s string) ([]Addr, error) {
+	u, err := url.Parse(s)
+	if err == nil && u.Scheme != "" && strings.Contains(u.Host, ",") {
+		var as []Addr
+		for h := range strings.SplitSeq(u.Host, ",") {
+			a, err := ParseAddr(u.Scheme + "://" + h)
+			if err != nil {
+				return nil, err
+			}
+			as = append(as, a)
+		}
+		return as, nil
+	}
+	a, err := ParseAddr(s)
+	if err != nil {
+		return nil, err
+	}
+	return []Addr{a}, nil
+}
+
+// Listen listens on a.
+func Listen(a Addr) (net.Listener, error) {
+	switch a.Scheme {
+	case "tcp":
+		return net.Listen("tcp", a.Host)
+	case "unix":
+		// A socket file left by a process that died is in the way; a live
+		// one answers, and then the address is in use.
+		if c, err := net.Dial("unix", a.Host); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("listen %s: address in use", a)
+		}
+		os.Remove(a.Host)
+		return net.Listen("unix", a.Host)
+	case "vsock":
+		return listenVsock(a)
+	}
+	return nil, fmt.Errorf("listen %s: unknown scheme", a)
+}
+
+// Dial connects to a.
+func Dial(ctx context.Context, a Addr) (net.Conn, error) {
+	var d net.Dialer
+	switch a.Scheme {
+	case "tcp":
+		c, err := d.DialContext(ctx, "tcp", a.Host)
+		if err == nil {
+			c.(*net.TCPConn).SetNoDelay(true)
+		}
+		return c, err
+	case "unix":
+		return d.DialContext(ctx, "unix", a.Host)
+	case "vsock":
+		return dialVsock(a)
+	}
+	return nil, fmt.Errorf("dial %s: unknown scheme", a)
+}
+
+func listenVsock(a Addr) (net.Listener, error) {
+	fd, err := unix.Socket(unix.AF_VSOCK, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", a, err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrVM{CID: a.CID, Port: a.Port}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("listen %s: %w", a, err)
+	}
+	if err := unix.Listen(fd, 128); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("listen %s: %w", a, err)
+	}
+	f := os.NewFile(uintptr(fd), a.String())
+	defer f.Close()
+	return net.FileListener(f)
+}
+
+func dialVsock(a Addr) (net.Conn, error) {
+	fd, err := unix.Socket(unix.AF_VSOCK, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", a, err)
+	}
+	if err := unix.Connect(fd, &unix.SockaddrVM{CID: a.CID, Port: a.Port}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("dial %s: %w", a, err)
+	}
+	f := os.NewFile(uintptr(fd), a.String())
+	defer f.Close()
+	return net.FileConn(f)
+}

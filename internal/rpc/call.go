@@ -1,0 +1,224 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	"github.com/ferryfs/ferry/internal/wire"
+)
+
+// Call sends req as op and decodes the service's answer into reply (nil
+// for none). A failure the service reports is a *wire.RemoteError carrying
+// its errno; a service out of reach for longer than Patience is EIO.
+func (cl *Client) Call(ctx context.Context, op wire.Op, req, reply wire.Message) error {
+	p, err := cl.call(ctx, op, req, nil)
+	if err != nil {
+		return err
+	}
+	return wire.DecodeReply(op, p, reply)
+}
+
+// CallRaw sends an encoded request payload and returns the reply payload
+// undecoded (errno first).
+func (cl *Client) CallRaw(ctx context.Context, op wire.Op, payload []byte) ([]byte, error) {
+	return cl.call(ctx, op, nil, payload)
+}
+
+// Unreachable is the error of a call the service did not answer within
+// the client's patience. It carries EIO.
+type Unreachable struct {
+	Op  wire.Op
+	For time.Duration
+}
+
+func (e *Unreachable) Error() string {
+	return fmt.Sprintf("%v: service unreachable for %v", e.Op, e.For.Round(time.Second))
+}
+
+func (e *Unreachable) Unwrap() error { return syscall.EIO }
+
+func (cl *Client) call(ctx context.Context, op wire.Op, req wire.Message, raw []byte) ([]byte, error) {
+	id := cl.nextID.Add(1)
+	frame, start := wire.BeginFrame(nil, wire.Header{Kind: wire.KindCall, Op: op, ID: id})
+	if req != nil {
+		frame = wire.Append(frame, req)
+	}
+	frame = append(frame, raw...)
+	wire.EndFrame(frame, start)
+	c := &call{op: op, frame: frame, reply: make(chan result, 1)}
+
+	cl.mu.Lock()
+	switch {
+	case cl.closed:
+		cl.mu.Unlock()
+		return nil, ErrClosed
+	case cl.gaveUp:
+		down := time.Since(cl.downAt)
+		cl.mu.Unlock()
+		return nil, &Unreachable{Op: op, For: down}
+	}
+	cl.pending[id] = c
+	cc := cl.conn
+	if cc != nil {
+		cl.lastSend = time.Now()
+	}
+	cl.mu.Unlock()
+	if cc != nil {
+		// A failed write breaks the connection; the call goes again
+		// after the reconnect.
+		cc.w.writeFrame(frame)
+	}
+	sent := time.Now()
+	select {
+	case r := <-c.reply:
+		if r.err == nil {
+			cl.mu.Lock()
+			if sent.After(cl.renewed) {
+				cl.renewed = sent
+			}
+			cl.mu.Unlock()
+		}
+		return r.p, r.err
+	case <-ctx.Done():
+		cl.mu.Lock()
+		delete(cl.pending, id)
+		cl.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+// failPending fails every pending call with err; the caller holds mu.
+func (cl *Client) failPending(err func(op wire.Op) error) {
+	for id, c := range cl.pending {
+		c.reply <- result{err: err(c.op)}
+		delete(cl.pending, id)
+	}
+}
+
+// maintain sends heartbeats while connected and reconnects while not.
+func (cl *Client) maintain() {
+	defer close(cl.done)
+	backoff := 50 * time.Millisecond
+	for {
+		cl.mu.Lock()
+		cc, ready, period := cl.conn, cl.ready, time.Duration(cl.hello.LeasePeriod)
+		cl.mu.Unlock()
+		beat := max(period/4, 100*time.Millisecond)
+		if cc != nil {
+			backoff = 50 * time.Millisecond
+			t := time.NewTimer(beat)
+			select {
+			case <-cl.stop:
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			cl.mu.Lock()
+			idle := cl.conn == cc && time.Since(cl.lastSend) >= beat
+			cl.mu.Unlock()
+			if idle {
+				go cl.Call(context.Background(), wire.OpHeartbeat, &wire.Empty{}, nil)
+			}
+			continue
+		}
+		select {
+		case <-cl.stop:
+			return
+		case <-ready:
+			continue
+		default:
+		}
+		cl.reconnect()
+		t := time.NewTimer(backoff)
+		select {
+		case <-cl.stop:
+			t.Stop()
+			return
+		case <-ready:
+			t.Stop()
+		case <-t.C:
+			backoff = min(backoff*2, 2*time.Second)
+		}
+	}
+}
+
+// reconnect makes one attempt at every address.
+func (cl *Client) reconnect() {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-cl.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	defer cancel()
+	cc, reply, err := cl.dial(ctx)
+	cl.mu.Lock()
+	if err != nil {
+		if !cl.gaveUp && !cl.downAt.IsZero() && time.Since(cl.downAt) > cl.opts.Patience {
+			cl.gaveUp = true
+			down := time.Since(cl.downAt)
+			cl.log.Error("rpc: service unreachable; failing calls with EIO until it is back", "for", down.Round(time.Second), "cause", err)
+			cl.failPending(func(op wire.Op) error { return &Unreachable{Op: op, For: down} })
+		}
+		cl.mu.Unlock()
+		return
+	}
+	if cl.closed {
+		cl.mu.Unlock()
+		cc.c.Close()
+		return
+	}
+	resumed := reply.Resumed
+	cl.session = reply.Session
+	cl.hello = *reply
+	cl.mu.Unlock()
+	cl.log.Info("rpc: reconnected", "session", reply.Session, "resumed", resumed)
+	if cl.opts.OnSession != nil {
+		cl.opts.OnSession(reply, true)
+	}
+	cl.install(cc)
+}
+
+// Renewed returns the send time of the latest call the service answered:
+// the service renewed the session no earlier than that.
+func (cl *Client) Renewed() time.Time {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.renewed
+}
+
+// NewSession drops the connection and forgets the session, so that the
+// reconnect opens a new one (the service expired the old one).
+func (cl *Client) NewSession() {
+	cl.mu.Lock()
+	cl.session = 0
+	cc := cl.conn
+	cl.mu.Unlock()
+	if cc != nil {
+		cl.broken(cc, errors.New("session expired"))
+	}
+}
+
+// Close ends the session: pending calls fail with ErrClosed.
+func (cl *Client) Close() error {
+	cl.mu.Lock()
+	if cl.closed {
+		cl.mu.Unlock()
+		return nil
+	}
+	cl.closed = true
+	cc := cl.conn
+	cl.failPending(func(wire.Op) error { return ErrClosed })
+	cl.mu.Unlock()
+	close(cl.stop)
+	if cc != nil {
+		cc.c.Close()
+	}
+	<-cl.done
+	return nil
+}

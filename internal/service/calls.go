@@ -1,0 +1,267 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+
+	"github.com/ferryfs/ferry/internal/lease"
+	"github.com/ferryfs/ferry/internal/meta"
+	"github.com/ferryfs/ferry/internal/wire"
+)
+
+// mutating reports whether op changes state, so that a repeat of it must
+// be answered from the reply cache rather than run again.
+func mutating(op wire.Op) bool {
+	switch op {
+	case wire.OpSetAttr, wire.OpMknod, wire.OpMkdir, wire.OpCreate, wire.OpTmpfile, wire.OpSymlink,
+		wire.OpLink, wire.OpUnlink, wire.OpRmdir, wire.OpRename, wire.OpOpen, wire.OpRelease,
+		wire.OpAccessed, wire.OpHold, wire.OpSetXattr, wire.OpRemoveXattr, wire.OpFallocate,
+		wire.OpNewObjectIDs, wire.OpCommitWrite, wire.OpBlobDelete:
+		return true
+	}
+	return false
+}
+
+// Call serves one call of the session.
+func (h *handler) Call(ctx context.Context, op wire.Op, id uint64, payload []byte) []byte {
+	s, sess := h.s, h.sess
+	s.mu.Lock()
+	alive := s.table.Renew(sess.id, s.opts.Now())
+	s.mu.Unlock()
+	if !alive && op != wire.OpBye {
+		return wire.AppendReply(nil, syscall.ESTALE, "session expired", nil)
+	}
+	if !mutating(op) {
+		return h.run(ctx, op, payload)
+	}
+	sess.mu.Lock()
+	e, first := sess.replies.begin(id, s.opts.Now())
+	sess.mu.Unlock()
+	if !first {
+		<-e.done
+		return e.reply
+	}
+	e.reply = h.run(ctx, op, payload)
+	close(e.done)
+	return e.reply
+}
+
+// run decodes, serves and recalls.
+func (h *handler) run(ctx context.Context, op wire.Op, payload []byte) []byte {
+	req := wire.Request(op)
+	if req == nil {
+		return wire.AppendReply(nil, syscall.ENOSYS, fmt.Sprintf("unknown op %d", uint16(op)), nil)
+	}
+	if err := wire.Decode(payload, req); err != nil {
+		return wire.AppendReply(nil, syscall.EINVAL, err.Error(), nil)
+	}
+	if op == wire.OpCompound {
+		return h.compound(ctx, req.(*wire.Compound))
+	}
+	cs := &callState{}
+	reply, grants, err := h.serve(withCall(ctx, cs), op, req)
+	h.s.recall(ctx, cs.changes, h.sess.id)
+	if err != nil {
+		return errReply(err)
+	}
+	if len(grants) > 0 {
+		h.s.mu.Lock()
+		for _, ino := range grants {
+			h.s.table.Grant(h.sess.id, ino)
+		}
+		h.s.mu.Unlock()
+	}
+	return wire.AppendReply(nil, 0, "", reply)
+}
+
+func (h *handler) compound(ctx context.Context, c *wire.Compound) []byte {
+	out := wire.CompoundReply{Replies: make([][]byte, len(c.Calls))}
+	for i, sub := range c.Calls {
+		out.Replies[i] = h.run(ctx, sub.Op, sub.Payload)
+	}
+	return wire.AppendReply(nil, 0, "", &out)
+}
+
+func attrReply(a meta.Attr, err error) (wire.Message, []uint64, error) {
+	if err != nil {
+		return nil, nil, err
+	}
+	return &wire.AttrReply{Attr: a}, []uint64{a.Ino}, nil
+}
+
+// serve runs one decoded request and returns its reply and the inodes
+// the reply hands the client, which it gets leases on.
+func (h *handler) serve(ctx context.Context, op wire.Op, req wire.Message) (wire.Message, []uint64, error) {
+	m, s, sess := h.s.meta, h.s, h.sess
+	if mk, ok := req.(*wire.Make); ok {
+		ctx = meta.WithUmask(ctx, mk.Umask)
+	}
+	switch op {
+	case wire.OpHeartbeat:
+		return nil, nil, nil
+	case wire.OpBye:
+		s.mu.Lock()
+		s.table.Close(sess.id)
+		delete(s.sessions, sess.id)
+		s.mu.Unlock()
+		s.end(sess, "closed by the client")
+		return nil, nil, nil
+	case wire.OpForget:
+		r := req.(*wire.Inos)
+		s.mu.Lock()
+		for _, ino := range r.Inos {
+			s.table.Drop(sess.id, ino)
+		}
+		s.mu.Unlock()
+		return nil, nil, nil
+	case wire.OpRecallAck:
+		s.ack(sess, lease.RecallID(req.(*wire.RecallAck).Recall))
+		return nil, nil, nil
+	case wire.OpLookup:
+		r := req.(*wire.Entry)
+		a, err := m.Lookup(ctx, r.C, r.Parent, r.Name)
+		if err != nil {
+			// A missing name is cached too: under the parent's lease.
+			return nil, []uint64{r.Parent}, err
+		}
+		return &wire.AttrReply{Attr: a}, []uint64{r.Parent, a.Ino}, nil
+	case wire.OpGetAttr:
+		return attrReply(m.GetAttr(ctx, req.(*wire.Ino).Ino))
+	case wire.OpSetAttr:
+		r := req.(*wire.SetAttr)
+		return attrReply(m.SetAttr(ctx, r.C, r.Ino, r.In))
+	case wire.OpMknod:
+		r := req.(*wire.Make)
+		return attrReply(m.Mknod(ctx, r.C, r.Parent, r.Name, r.Mode, r.Rdev))
+	case wire.OpMkdir:
+		r := req.(*wire.Make)
+		return attrReply(m.Mkdir(ctx, r.C, r.Parent, r.Name, r.Mode))
+	case wire.OpCreate:
+		r := req.(*wire.Make)
+		msg, g, err := attrReply(m.Create(ctx, r.C, r.Parent, r.Name, r.Mode, r.Flags))
+		if err == nil {
+			sess.opened(g[0])
+			s.wrote(sess.id, g[0])
+		}
+		return msg, g, err
+	case wire.OpTmpfile:
+		r := req.(*wire.Make)
+		msg, g, err := attrReply(m.Tmpfile(ctx, r.C, r.Parent, r.Mode))
+		if err == nil {
+			sess.opened(g[0])
+		}
+		return msg, g, err
+	case wire.OpSymlink:
+		r := req.(*wire.Make)
+		return attrReply(m.Symlink(ctx, r.C, r.Parent, r.Name, r.Target))
+	case wire.OpReadlink:
+		t, err := m.Readlink(ctx, req.(*wire.Ino).Ino)
+		return &wire.Text{S: t}, nil, err
+	case wire.OpLink:
+		r := req.(*wire.Link)
+		return attrReply(m.Link(ctx, r.C, r.Ino, r.NewParent, r.NewName))
+	case wire.OpUnlink:
+		r := req.(*wire.Entry)
+		return nil, nil, m.Unlink(ctx, r.C, r.Parent, r.Name)
+	case wire.OpRmdir:
+		r := req.(*wire.Entry)
+		return nil, nil, m.Rmdir(ctx, r.C, r.Parent, r.Name)
+	case wire.OpRename:
+		r := req.(*wire.Rename)
+		return nil, nil, m.Rename(ctx, r.C, r.OldParent, r.OldName, r.NewParent, r.NewName, r.Flags)
+	case wire.OpOpen:
+		r := req.(*wire.InoOp)
+		s.flushWriters(ctx, r.Ino, sess.id)
+		msg, g, err := attrReply(m.Open(ctx, r.C, r.Ino, r.N))
+		if err == nil {
+			sess.opened(r.Ino)
+			if r.N&syscall.O_ACCMODE != syscall.O_RDONLY || r.N&syscall.O_TRUNC != 0 {
+				s.wrote(sess.id, r.Ino)
+			}
+		}
+		return msg, g, err
+	case wire.OpRelease:
+		ino := req.(*wire.Ino).Ino
+		open, ok := sess.closing(ino)
+		if !ok {
+			return nil, nil, fmt.Errorf("release of inode %d: %w", ino, syscall.EBADF)
+		}
+		if !open {
+			s.unwrote(sess.id, ino)
+		}
+		return nil, nil, m.Release(ctx, ino)
+	case wire.OpAccessed:
+		changed, err := m.Accessed(ctx, req.(*wire.Ino).Ino)
+		return &wire.Bool{V: changed}, nil, err
+	case wire.OpHold:
+		ino := req.(*wire.Ino).Ino
+		err := m.Hold(ctx, ino)
+		if err == nil {
+			sess.opened(ino)
+		}
+		return nil, nil, err
+	case wire.OpAccess:
+		r := req.(*wire.InoOp)
+		return nil, nil, m.Access(ctx, r.C, r.Ino, r.N)
+	case wire.OpReadDir:
+		r := req.(*wire.ReadDir)
+		es, err := m.ReadDir(ctx, r.C, r.Ino, r.Cookie, int(min(r.Max, 1<<16)), r.Plus)
+		grants := []uint64{r.Ino}
+		if r.Plus {
+			for _, e := range es {
+				if e.Attr != nil {
+					grants = append(grants, e.Ino)
+				}
+			}
+		}
+		return &wire.DirEntries{Entries: es}, grants, err
+	case wire.OpGetXattr:
+		r := req.(*wire.Xattr)
+		v, err := m.GetXattr(ctx, r.C, r.Ino, r.Name)
+		return &wire.Data{B: v}, nil, err
+	case wire.OpListXattr:
+		r := req.(*wire.Xattr)
+		ns, err := m.ListXattr(ctx, r.C, r.Ino)
+		return &wire.Names{Names: ns}, nil, err
+	case wire.OpSetXattr:
+		r := req.(*wire.Xattr)
+		return nil, nil, m.SetXattr(ctx, r.C, r.Ino, r.Name, r.Value, r.Flags)
+	case wire.OpRemoveXattr:
+		r := req.(*wire.Xattr)
+		return nil, nil, m.RemoveXattr(ctx, r.C, r.Ino, r.Name)
+	case wire.OpStatFS:
+		st, err := m.StatFS(ctx)
+		return &wire.StatFSReply{S: st}, nil, err
+	case wire.OpFallocate:
+		r := req.(*wire.Fallocate)
+		return nil, nil, m.Fallocate(ctx, r.C, r.Ino, r.Mode, r.Off, r.Length)
+	case wire.OpSync:
+		return nil, nil, m.Sync(ctx)
+	}
+	return h.serveData(ctx, op, req)
+}
+
+// opened counts an open of ino by the session.
+func (sess *session) opened(ino uint64) {
+	sess.mu.Lock()
+	sess.opens[ino]++
+	sess.mu.Unlock()
+}
+
+// closing uncounts an open of ino: ok is false if the session had none,
+// open whether it still has ino open.
+func (sess *session) closing(ino uint64) (open, ok bool) {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	n := sess.opens[ino]
+	if n == 0 {
+		return false, false
+	}
+	if n == 1 {
+		delete(sess.opens, ino)
+		return false, true
+	}
+	sess.opens[ino] = n - 1
+	return true, true
+}

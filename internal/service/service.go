@@ -1,0 +1,291 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ferryfs/ferry/internal/blob"
+	"github.com/ferryfs/ferry/internal/lease"
+	"github.com/ferryfs/ferry/internal/meta"
+	"github.com/ferryfs/ferry/internal/rpc"
+	"github.com/ferryfs/ferry/internal/wire"
+)
+
+// Defaults of Options.
+const (
+	DefaultLeasePeriod   = 10 * time.Second
+	DefaultRecallTimeout = 5 * time.Second
+)
+
+// Options configure a Service.
+type Options struct {
+	Objects   blob.Store
+	BlockSize int
+	Volume    string // the volume's uuid, told to clients
+	// LeasePeriod is how long a session lives without renewal.
+	LeasePeriod time.Duration
+	// RecallTimeout is how long a change waits for a holder to
+	// acknowledge a recall before it expires the holder's session.
+	RecallTimeout time.Duration
+	Now           func() time.Time
+	Logger        *slog.Logger
+}
+
+// Service serves one volume to client sessions.
+type Service struct {
+	opts Options
+	log  *slog.Logger
+	meta *meta.FS // set by Attach
+
+	mu       sync.Mutex
+	table    *lease.Table
+	sessions map[lease.SessionID]*session
+	waiters  map[lease.RecallID]chan struct{}
+	writers  map[uint64]map[lease.SessionID]struct{} // sessions with a file open for writing
+	closed   bool
+
+	wake chan struct{} // the lease clock's timer needs re-arming
+	stop chan struct{}
+	done chan struct{}
+}
+
+// New returns a service; Attach gives it its metadata service, whose
+// Options.OnCommit must be the service's OnCommit.
+func New(opts Options) *Service {
+	if opts.LeasePeriod <= 0 {
+		opts.LeasePeriod = DefaultLeasePeriod
+	}
+	if opts.RecallTimeout <= 0 {
+		opts.RecallTimeout = DefaultRecallTimeout
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{
+		opts:     opts,
+		log:      opts.Logger,
+		table:    lease.New(lease.Config{Period: opts.LeasePeriod, RecallTimeout: opts.RecallTimeout}),
+		sessions: make(map[lease.SessionID]*session),
+		waiters:  make(map[lease.RecallID]chan struct{}),
+		writers:  make(map[uint64]map[lease.SessionID]struct{}),
+		wake:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	return s
+}
+
+// Configure sets what the volume tells clients, once it is open (the
+// service must exist first: its OnCommit is given to the volume).
+func (s *Service) Configure(objects blob.Store, blockSize int, volume string) {
+	s.opts.Objects, s.opts.BlockSize, s.opts.Volume = objects, blockSize, volume
+}
+
+// Attach gives the service its metadata service and starts the lease
+// clock.
+func (s *Service) Attach(m *meta.FS) {
+	s.meta = m
+	go s.clock()
+}
+
+// Close ends every session and stops the lease clock. It does not close
+// the metadata service.
+func (s *Service) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	close(s.stop)
+	if s.meta != nil {
+		<-s.done
+	}
+}
+
+// session is one client's session.
+type session struct {
+	id     lease.SessionID
+	client string
+
+	mu      sync.Mutex
+	peer    string
+	push    rpc.Pusher                      // nil while detached
+	pending map[lease.RecallID]*wire.Recall // recalls pushed, not yet acked
+	opens   map[uint64]int                  // files and directories open, per inode
+	replies replyCache
+}
+
+// Accept admits a session: it is the service's rpc.Acceptor.
+func (s *Service) Accept(_ context.Context, h *wire.Hello, peer string, push rpc.Pusher) (rpc.SessionHandler, *wire.HelloReply, error) {
+	if h.MaxVersion < wire.MinVersion || h.MinVersion > wire.Version {
+		return nil, nil, fmt.Errorf("%w: client speaks protocol %d-%d, service %d-%d",
+			syscall.EPROTO, h.MinVersion, h.MaxVersion, wire.MinVersion, wire.Version)
+	}
+	version := min(h.MaxVersion, wire.Version)
+	now := s.opts.Now()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, nil, fmt.Errorf("%w: service is shutting down", syscall.ESHUTDOWN)
+	}
+	id := lease.SessionID(h.Session)
+	sess, resumed := s.sessions[id], false
+	if sess != nil && s.table.Alive(id) {
+		resumed = true
+		s.table.Renew(id, now)
+	} else {
+		id = s.newSessionID()
+		sess = &session{id: id, client: h.Client, pending: make(map[lease.RecallID]*wire.Recall), opens: make(map[uint64]int)}
+		s.sessions[id] = sess
+		s.table.Open(id, now)
+	}
+	s.mu.Unlock()
+	s.kick()
+
+	sess.mu.Lock()
+	sess.peer, sess.push = peer, push
+	var again []pushed
+	for rid, r := range sess.pending {
+		again = append(again, pushed{rid, r})
+	}
+	sess.mu.Unlock()
+	for _, p := range again {
+		push.Push(wire.OpRecall, uint64(p.id), p.r)
+	}
+	s.log.Info("session connected", "session", uint64(id), "client", h.Client, "peer", peer, "resumed", resumed)
+	reply := &wire.HelloReply{
+		Version: version, Session: uint64(id), Resumed: resumed,
+		LeasePeriod: int64(s.opts.LeasePeriod), BlockSize: uint32(s.opts.BlockSize), Volume: s.opts.Volume,
+	}
+	return &handler{s: s, sess: sess, push: push}, reply, nil
+}
+
+type pushed struct {
+	id lease.RecallID
+	r  *wire.Recall
+}
+
+// newSessionID returns a random, unused, nonzero id: ids of a service
+// that restarted do not collide with the ones its clients remember.
+func (s *Service) newSessionID() lease.SessionID {
+	for {
+		var b [8]byte
+		rand.Read(b[:])
+		id := lease.SessionID(binary.LittleEndian.Uint64(b[:]) >> 1)
+		if _, used := s.sessions[id]; id != 0 && !used {
+			return id
+		}
+	}
+}
+
+// handler serves one connection of a session.
+type handler struct {
+	s    *Service
+	sess *session
+	push rpc.Pusher
+}
+
+func (h *handler) Detached(err error) {
+	h.sess.mu.Lock()
+	if h.sess.push == h.push {
+		h.sess.push = nil
+	}
+	h.sess.mu.Unlock()
+	if err != nil {
+		h.s.log.Warn("session disconnected", "session", uint64(h.sess.id), "client", h.sess.client, "peer", h.sess.peer, "cause", err)
+	} else {
+		h.s.log.Info("session disconnected", "session", uint64(h.sess.id), "client", h.sess.client, "peer", h.sess.peer)
+	}
+}
+
+// end closes a session at once (Bye) or after it expired: its leases go
+// and what it had open is released.
+func (s *Service) end(sess *session, why string) {
+	sess.mu.Lock()
+	opens := sess.opens
+	sess.opens = make(map[uint64]int)
+	sess.pending = make(map[lease.RecallID]*wire.Recall)
+	sess.mu.Unlock()
+	ctx := context.Background()
+	for ino, n := range opens {
+		s.unwrote(sess.id, ino)
+		for range n {
+			if err := s.meta.Release(ctx, ino); err != nil {
+				s.log.Warn("release of an ended session's open file failed", "session", uint64(sess.id), "ino", ino, "cause", err)
+			}
+		}
+	}
+	s.log.Info("session ended", "session", uint64(sess.id), "client", sess.client, "why", why, "open_files", len(opens))
+}
+
+// kick re-arms the lease clock.
+func (s *Service) kick() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// clock runs the lease table's timers.
+func (s *Service) clock() {
+	defer close(s.done)
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		next := s.table.Next()
+		s.mu.Unlock()
+		d := time.Hour
+		if !next.IsZero() {
+			d = max(next.Sub(s.opts.Now()), time.Millisecond)
+		}
+		t.Reset(d)
+		select {
+		case <-s.stop:
+			return
+		case <-s.wake:
+			continue
+		case <-t.C:
+		}
+		s.mu.Lock()
+		expired, done := s.table.Tick(s.opts.Now())
+		var ended []*session
+		for _, id := range expired {
+			if sess := s.sessions[id]; sess != nil {
+				ended = append(ended, sess)
+				delete(s.sessions, id)
+			}
+		}
+		s.complete(done)
+		s.mu.Unlock()
+		for _, sess := range ended {
+			s.end(sess, "expired")
+		}
+	}
+}
+
+// complete wakes the waiters of completed recalls; the caller holds mu.
+func (s *Service) complete(done []lease.RecallID) {
+	for _, id := range done {
+		if ch := s.waiters[id]; ch != nil {
+			close(ch)
+			delete(s.waiters, id)
+		}
+	}
+}
+
+// errReply is the reply payload of a failure.
+func errReply(err error) []byte {
+	return wire.AppendReply(nil, meta.Errno(err), err.Error(), nil)
+}

@@ -1,0 +1,96 @@
+package wire
+
+// Request returns a new, empty request message for op, or nil if op is
+// not a Call.
+func Request(op Op) Message {
+	switch op {
+	case OpHello:
+		return &Hello{}
+	case OpHeartbeat, OpBye, OpStatFS, OpSync, OpBlobSync:
+		return &Empty{}
+	case OpForget:
+		return &Inos{}
+	case OpRecallAck:
+		return &RecallAck{}
+	case OpCompound:
+		return &Compound{}
+	case OpLookup, OpUnlink, OpRmdir:
+		return &Entry{}
+	case OpGetAttr, OpReadlink, OpRelease, OpAccessed, OpHold:
+		return &Ino{}
+	case OpSetAttr:
+		return &SetAttr{}
+	case OpMknod, OpMkdir, OpCreate, OpTmpfile, OpSymlink:
+		return &Make{}
+	case OpLink:
+		return &Link{}
+	case OpRename:
+		return &Rename{}
+	case OpOpen, OpAccess:
+		return &InoOp{}
+	case OpReadDir:
+		return &ReadDir{}
+	case OpGetXattr, OpListXattr, OpSetXattr, OpRemoveXattr:
+		return &Xattr{}
+	case OpFallocate:
+		return &Fallocate{}
+	case OpGetLayout:
+		return &GetLayout{}
+	case OpNewObjectIDs:
+		return &U64{}
+	case OpCommitWrite:
+		return &CommitWrite{}
+	case OpBlobPut, OpBlobDelete:
+		return &BlobPut{}
+	case OpBlobGet:
+		return &BlobGet{}
+	case OpBlobList:
+		return &BlobList{}
+	}
+	return nil
+}
+
+// Reply returns a new, empty reply message for op (the message after a
+// zero errno), or nil if op has no Reply.
+func Reply(op Op) Message {
+	switch op {
+	case OpHello:
+		return &HelloReply{}
+	case OpCompound:
+		return &CompoundReply{}
+	case OpLookup, OpGetAttr, OpSetAttr, OpMknod, OpMkdir, OpCreate, OpTmpfile, OpSymlink, OpLink, OpOpen:
+		return &AttrReply{}
+	case OpReadlink:
+		return &Text{}
+	case OpAccessed:
+		return &Bool{}
+	case OpReadDir:
+		return &DirEntries{}
+	case OpGetXattr, OpBlobGet:
+		return &Data{}
+	case OpListXattr:
+		return &Names{}
+	case OpStatFS:
+		return &StatFSReply{}
+	case OpGetLayout:
+		return &Blocks{}
+	case OpNewObjectIDs:
+		return &U64{}
+	case OpBlobList:
+		return &Objects{}
+	case OpRecall:
+		return nil
+	}
+	if Request(op) != nil {
+		return &Empty{}
+	}
+	return nil
+}
+
+// Push returns a new, empty message for a Push of op, or nil.
+func Push(op Op) Message {
+	if op == OpRecall {
+		return &Recall{}
+	}
+	return nil
+}
