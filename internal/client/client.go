@@ -49,8 +49,13 @@ type Client struct {
 	names   map[uint64][]entry // names the kernel knows each inode by
 	busy    map[uint64]int     // this client's namespace changes in flight, per directory
 	forgets []uint64           // inodes to tell the service about
-	flushNo chan struct{}      // wakes the forget sender
-	lost    bool               // everything was withdrawn; not renewed since
+	// An inode the kernel looks up again while its forget is on the way
+	// may lose the lease the new lookup got; it is granted again once the
+	// forget is answered (sendForgets).
+	dropping map[uint64]bool
+	regrant  map[uint64]bool
+	flushNo  chan struct{} // wakes the forget sender
+	lost     bool          // everything was withdrawn; not renewed since
 
 	stop chan struct{}
 	done chan struct{}
@@ -67,13 +72,15 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Client{
-		log:     opts.Logger,
-		refs:    make(map[uint64]uint64),
-		names:   make(map[uint64][]entry),
-		busy:    make(map[uint64]int),
-		flushNo: make(chan struct{}, 1),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
+		log:      opts.Logger,
+		refs:     make(map[uint64]uint64),
+		names:    make(map[uint64][]entry),
+		busy:     make(map[uint64]int),
+		dropping: make(map[uint64]bool),
+		regrant:  make(map[uint64]bool),
+		flushNo:  make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	r, err := rpc.Connect(ctx, rpc.ClientOptions{
 		Addrs:     opts.Addrs,
@@ -179,15 +186,44 @@ func (c *Client) background() {
 
 func (c *Client) sendForgets(ctx context.Context) {
 	c.mu.Lock()
-	inos := c.forgets
+	var inos []uint64
+	for _, ino := range c.forgets {
+		if c.refs[ino] == 0 && !c.dropping[ino] {
+			c.dropping[ino] = true
+			inos = append(inos, ino)
+		}
+	}
 	c.forgets = nil
 	c.mu.Unlock()
 	for len(inos) > 0 {
 		n := min(len(inos), 4096)
-		if err := c.call(ctx, wire.OpForget, &wire.Inos{Inos: inos[:n]}, nil); err != nil {
+		batch := inos[:n]
+		inos = inos[n:]
+		if err := c.call(ctx, wire.OpForget, &wire.Inos{Inos: batch}, nil); err != nil {
 			c.log.Debug("client: forget failed", "inodes", n, "err", err)
 		}
-		inos = inos[n:]
+		var again []uint64
+		c.mu.Lock()
+		for _, ino := range batch {
+			delete(c.dropping, ino)
+			if c.regrant[ino] {
+				delete(c.regrant, ino)
+				again = append(again, ino)
+			}
+		}
+		k, d := c.kernel, c.data
+		c.mu.Unlock()
+		for _, ino := range again {
+			// The lease may be gone: take it again, and have the kernel
+			// drop what it learned while it was not covered.
+			if _, err := c.GetAttr(ctx, ino); err != nil {
+				c.log.Debug("client: lease renewal after forget failed", "ino", ino, "err", err)
+			}
+			if k != nil {
+				d.Invalidate(ino)
+				k.InvalidateInode(ino, 0, 0)
+			}
+		}
 	}
 }
 
@@ -221,7 +257,17 @@ func (c *Client) withdrawAll() {
 func (c *Client) Looked(ino uint64) {
 	c.mu.Lock()
 	c.refs[ino]++
+	if c.dropping[ino] {
+		c.regrant[ino] = true
+	}
 	c.mu.Unlock()
+}
+
+// Referenced implements fusefs.Lessee.
+func (c *Client) Referenced(ino uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.refs[ino] > 0
 }
 
 // Forgot implements fusefs.Lessee.

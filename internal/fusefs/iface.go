@@ -49,6 +49,9 @@ var _ Meta = (*meta.FS)(nil)
 type Lessee interface {
 	Looked(ino uint64)
 	Forgot(ino, nlookup uint64)
+	// Referenced reports whether the kernel holds ino or is being handed
+	// it (Looked more often than Forgot).
+	Referenced(ino uint64) bool
 }
 
 // dataPath is the part of *chunk.Store the adapter calls. It is an

@@ -104,6 +104,9 @@ func mount(mountpoint string, m Meta, data dataPath, opts Options) (*Server, err
 	f := newFileSystem(m, data, opts)
 	s := &Server{fs: f, notify: newNotifyQueue(f.log), log: f.log, mnt: mnt, done: make(chan struct{})}
 	f.onInit = func(fs *fuse.Server) { s.notify.start(fs) }
+	if l, ok := m.(Lessee); ok {
+		s.notify.handing = l.Referenced
+	}
 	f.invalidate = func(ino uint64) { s.notify.push(notice{kind: noticeInode, ino: ino, off: -1}) }
 
 	srv, err := fuse.NewServer(f, mnt, mountOptions(f.opts, os.Geteuid() == 0))

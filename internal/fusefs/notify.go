@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
@@ -39,12 +40,25 @@ type notice struct {
 	ino, parent uint64
 	name        string
 	off, length int64
+	tries       int // deliveries that found the inode not yet known
 }
+
+// An inode invalidation that finds the kernel without the inode is
+// retried while the inode is being handed to the kernel (a reply that
+// names it is on its way, and may carry what the invalidation is about):
+// see notifyQueue.handing.
+const (
+	maxNoticeTries = 50
+	noticeRetry    = time.Millisecond
+)
 
 // notifyQueue is an unbounded FIFO of notices and the worker draining it.
 // Its size is bounded by what the callers hold (one recall per lease).
 type notifyQueue struct {
 	log *slog.Logger
+	// handing reports whether a reply handing the kernel ino may not
+	// have reached it yet; nil means never.
+	handing func(ino uint64) bool
 
 	mu        sync.Mutex
 	target    notifier // nil until the mount is up
@@ -144,8 +158,25 @@ func (n *notifyQueue) run() {
 			t := n.target
 			n.mu.Unlock()
 
+			var again []notice
 			for _, x := range batch {
-				n.deliver(t, x)
+				if n.deliver(t, x) == fuse.ENOENT && x.kind == noticeInode && n.handing != nil &&
+					x.tries < maxNoticeTries && n.handing(x.ino) {
+					x.tries++
+					again = append(again, x)
+				}
+			}
+			if len(again) > 0 {
+				time.Sleep(noticeRetry)
+				for _, x := range again {
+					if st := n.deliver(t, x); st == fuse.ENOENT && x.tries < maxNoticeTries && n.handing(x.ino) {
+						x.tries++
+						n.mu.Lock()
+						n.q = append(n.q, x)
+						n.queued++
+						n.mu.Unlock()
+					}
+				}
 			}
 
 			n.mu.Lock()
@@ -159,7 +190,7 @@ func (n *notifyQueue) run() {
 	}
 }
 
-func (n *notifyQueue) deliver(t notifier, x notice) {
+func (n *notifyQueue) deliver(t notifier, x notice) fuse.Status {
 	var st fuse.Status
 	switch x.kind {
 	case noticeInode:
@@ -173,4 +204,5 @@ func (n *notifyQueue) deliver(t notifier, x notice) {
 	if st != fuse.OK && st != fuse.ENOENT {
 		n.log.Warn("fuse: notification failed", "kind", int(x.kind), "ino", x.ino, "parent", x.parent, "name", x.name, "status", st)
 	}
+	return st
 }

@@ -59,20 +59,23 @@ func (h *handler) run(ctx context.Context, op wire.Op, payload []byte) []byte {
 	if op == wire.OpCompound {
 		return h.compound(ctx, req.(*wire.Compound))
 	}
-	cs := &callState{}
-	reply, grants, err := h.serve(withCall(ctx, cs), op, req)
-	h.s.recall(ctx, cs.changes, h.sess.id)
-	if err != nil {
-		return errReply(err)
-	}
-	if len(grants) > 0 {
-		h.s.mu.Lock()
-		for _, ino := range grants {
-			h.s.table.Grant(h.sess.id, ino)
+	// A read that raced with a change to what it returns runs again
+	// (grant.go); a mutation never runs twice.
+	const maxReads = 8
+	for attempt := 1; ; attempt++ {
+		snap := h.s.snapshot()
+		cs := &callState{}
+		reply, grants, err := h.serve(withCall(ctx, cs), op, req)
+		h.s.recall(ctx, cs.changes, h.sess.id)
+		last := mutating(op) || attempt == maxReads
+		if len(grants) > 0 && !h.s.grant(h.sess.id, grants, snap, last) {
+			continue
 		}
-		h.s.mu.Unlock()
+		if err != nil {
+			return errReply(err)
+		}
+		return wire.AppendReply(nil, 0, "", reply)
 	}
-	return wire.AppendReply(nil, 0, "", reply)
 }
 
 func (h *handler) compound(ctx context.Context, c *wire.Compound) []byte {

@@ -87,6 +87,7 @@ func (s *Service) recallItems(ctx context.Context, items []wire.RecallItem, exce
 		inos[i] = it.Ino
 	}
 	s.mu.Lock()
+	s.stamps.bump(inos)
 	id, targets := s.table.Recall(inos, except, s.opts.Now())
 	if len(targets) == 0 {
 		s.mu.Unlock()

@@ -48,6 +48,7 @@ type Service struct {
 	sessions map[lease.SessionID]*session
 	waiters  map[lease.RecallID]chan struct{}
 	writers  map[uint64]map[lease.SessionID]struct{} // sessions with a file open for writing
+	stamps   stamps                                  // grant.go
 	closed   bool
 
 	wake chan struct{} // the lease clock's timer needs re-arming
