@@ -47,9 +47,12 @@ func (c *Client) apply(ctx context.Context, r *wire.Recall) {
 				c.log.Warn("client: flush for another client's open failed", "ino", it.Ino, "err", err)
 			}
 		}
+		// The data path lays the size and mtime of its last commit over
+		// the service's attributes until told otherwise; any change to
+		// the inode ends that (what is still buffered stays).
+		d.Invalidate(it.Ino)
 		switch {
 		case it.What&(wire.ChangedData|wire.ChangedGone) != 0:
-			d.Invalidate(it.Ino)
 			k.InvalidateInode(it.Ino, 0, 0)
 		case len(it.Names) > 0: // a directory: its cached listing too
 			k.InvalidateInode(it.Ino, 0, 0)

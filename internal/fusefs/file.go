@@ -18,7 +18,14 @@ import (
 // open recalls the writer. That is a local file system's contract too:
 // close does not write back, fsync does, and a write-back error shows at
 // the next fsync or write rather than at close.
-func openFlags(writable bool) uint32 {
+//
+// With Options.CommitOnClose (a mount of a service, which other clients
+// share), writable handles do get FLUSH, and close commits: another
+// client's stat after the close sees the new size and times.
+func (f *fileSystem) openFlags(writable bool) uint32 {
+	if writable && f.opts.CommitOnClose {
+		return fuse.FOPEN_KEEP_CACHE
+	}
 	return fuse.FOPEN_KEEP_CACHE | fuse.FOPEN_NOFLUSH
 }
 
@@ -55,7 +62,7 @@ func (f *fileSystem) Open(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.Ope
 	}
 	w := isWritable(in.Flags)
 	out.Fh = f.files.add(handle{ino: ino, writable: w})
-	out.OpenFlags = openFlags(w)
+	out.OpenFlags = f.openFlags(w)
 	return fuse.OK
 }
 
@@ -86,7 +93,7 @@ func (f *fileSystem) Create(cancel <-chan struct{}, in *fuse.CreateIn, name stri
 	f.fillEntry(&out.EntryOut, a)
 	w := isWritable(in.Flags)
 	out.Fh = f.files.add(handle{ino: a.Ino, writable: w})
-	out.OpenFlags = openFlags(w)
+	out.OpenFlags = f.openFlags(w)
 	return fuse.OK
 }
 
@@ -100,7 +107,7 @@ func (f *fileSystem) Tmpfile(cancel <-chan struct{}, in *fuse.CreateIn, out *fus
 	f.fillEntry(&out.EntryOut, a)
 	w := isWritable(in.Flags)
 	out.Fh = f.files.add(handle{ino: a.Ino, writable: w})
-	out.OpenFlags = openFlags(w)
+	out.OpenFlags = f.openFlags(w)
 	return fuse.OK
 }
 

@@ -33,6 +33,9 @@ type Options struct {
 	// and sync(2) leave undurable, since Linux does not send them to
 	// FUSE servers. Zero means five seconds; negative means never.
 	SyncInterval time.Duration
+	// CommitOnClose commits a writable handle's buffered writes at each
+	// close (FLUSH), for mounts other clients share.
+	CommitOnClose bool
 	// Disk reports capacity for statfs(2); nil reports 1 PiB.
 	Disk func() (total, free uint64, err error)
 	// Logger receives errors the kernel cannot be told about; nil discards.

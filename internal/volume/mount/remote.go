@@ -30,6 +30,7 @@ func StartRemote(c *client.Client, source, dir string, opts Options) (*Mount, er
 	srv, err := fusefs.Mount(dir, c, data, fusefs.Options{
 		FsName:          "ferry:" + source,
 		NegativeTimeout: c.LeasePeriod(),
+		CommitOnClose:   true,
 		Debug:           opts.Debug,
 		Logger:          opts.Logger.With("component", "fusefs"),
 	})
