@@ -13,7 +13,7 @@ import (
 	"github.com/ferryfs/ferry/internal/volume"
 )
 
-const serveSynopsis = "VOL --listen ADDR [--listen ADDR ...] [--lease D] [--recall-timeout D] [--log-level L]"
+const serveSynopsis = "VOL --listen ADDR [--listen ADDR ...] [--lease D] [--recall-timeout D] [--async] [--log-level L]"
 
 // listenFlag collects repeated --listen addresses.
 type listenFlag []rpc.Addr
@@ -41,6 +41,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fl.Var(&listen, "listen", "address to serve on: tcp://HOST:PORT, unix:///PATH or vsock://CID:PORT (repeatable)")
 	lease := fl.Duration("lease", service.DefaultLeasePeriod, "lease period: a client not heard from for this long loses its session")
 	recall := fl.Duration("recall-timeout", service.DefaultRecallTimeout, "how long a change waits for a client to acknowledge a recall")
+	async := fl.Bool("async", false, "acknowledge changes before they are durable (a crash of the service may lose changes acknowledged since the last fsync)")
 	level := logLevelFlag(fl, slog.LevelInfo)
 	pos, err := parseArgs(fl, args, 1)
 	if err != nil {
@@ -57,18 +58,21 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return errUsage
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: *level}))
-	return runServe(ctx, log, pos[0], listen, service.Options{LeasePeriod: *lease, RecallTimeout: *recall, Logger: log})
+	return runServe(ctx, log, pos[0], listen, service.Options{LeasePeriod: *lease, RecallTimeout: *recall, Async: *async, Logger: log})
 }
 
 // runServe serves vol on every address until ctx ends.
 func runServe(ctx context.Context, log *slog.Logger, vol string, listen []rpc.Addr, opts service.Options) error {
 	svc := service.New(opts)
-	v, err := volume.Open(ctx, vol, volume.Options{Create: true, Logger: log, OnCommit: svc.OnCommit})
+	log.Info("opening volume", "volume", vol)
+	v, err := volume.Open(ctx, vol, volume.Options{Create: true, Logger: log, OnCommit: svc.OnCommit, KeepOrphans: true})
 	if err != nil {
 		return err
 	}
 	svc.Configure(v.Objects, v.Super.BlockSize, v.Marker.UUID)
-	svc.Attach(v.Meta)
+	if err := svc.Attach(ctx, v.Meta); err != nil {
+		return errors.Join(err, v.Close())
+	}
 	srv := rpc.NewServer(rpc.ServerOptions{Accept: svc.Accept, Logger: log})
 	errc := make(chan error, len(listen))
 	var lns int

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"syscall"
 	"time"
@@ -54,8 +55,9 @@ type Client struct {
 	// forget is answered (sendForgets).
 	dropping map[uint64]bool
 	regrant  map[uint64]bool
-	flushNo  chan struct{} // wakes the forget sender
-	lost     bool          // everything was withdrawn; not renewed since
+	opens    map[uint64]int // open files and holds, said again to a restarted service
+	flushNo  chan struct{}  // wakes the forget sender
+	lost     bool           // everything was withdrawn; not renewed since
 
 	stop chan struct{}
 	done chan struct{}
@@ -77,6 +79,7 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 		names:    make(map[uint64][]entry),
 		busy:     make(map[uint64]int),
 		dropping: make(map[uint64]bool),
+		opens:    make(map[uint64]int),
 		regrant:  make(map[uint64]bool),
 		flushNo:  make(chan struct{}, 1),
 		stop:     make(chan struct{}),
@@ -151,7 +154,46 @@ func (c *Client) onSession(h *wire.HelloReply, reconnect bool) {
 	if reconnect && !h.Resumed {
 		c.log.Warn("client: the service no longer knows this session; withdrawing the kernel's caches", "session", h.Session)
 		c.withdrawAll()
+		c.mu.Lock()
+		opens := maps.Clone(c.opens)
+		c.mu.Unlock()
+		// The calls go out once the connection is installed, after the
+		// calls resent from before.
+		go c.reopen(opens)
 	}
+}
+
+// reopen tells a service that lost its state which files this client
+// has open, so that a file unlinked while open lives on, then that it is
+// done (the service holds changes back until its clients are).
+func (c *Client) reopen(opens map[uint64]int) {
+	ctx := context.Background()
+	for ino, n := range opens {
+		for range n {
+			if err := c.call(ctx, wire.OpHold, &wire.Ino{Ino: ino}, nil); err != nil {
+				c.log.Warn("client: could not say again that a file is open; it reads as removed", "ino", ino, "err", err)
+				break
+			}
+		}
+	}
+	if err := c.call(ctx, wire.OpReclaimed, &wire.Empty{}, nil); err != nil {
+		c.log.Warn("client: could not end the reclaim", "err", err)
+	}
+}
+
+// opened and closed count this client's opens and holds.
+func (c *Client) opened(ino uint64) {
+	c.mu.Lock()
+	c.opens[ino]++
+	c.mu.Unlock()
+}
+
+func (c *Client) closed(ino uint64) {
+	c.mu.Lock()
+	if c.opens[ino]--; c.opens[ino] <= 0 {
+		delete(c.opens, ino)
+	}
+	c.mu.Unlock()
 }
 
 // background sends forgets and watches the session's renewal.

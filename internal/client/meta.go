@@ -50,11 +50,19 @@ func (c *Client) Mkdir(ctx context.Context, cl meta.Caller, parent uint64, name 
 }
 
 func (c *Client) Create(ctx context.Context, cl meta.Caller, parent uint64, name string, mode, flags uint32) (meta.Attr, error) {
-	return c.entryOp(ctx, wire.OpCreate, parent, name, &wire.Make{C: cl, Parent: parent, Name: name, Mode: mode, Flags: flags, Umask: meta.UmaskFrom(ctx)})
+	a, err := c.entryOp(ctx, wire.OpCreate, parent, name, &wire.Make{C: cl, Parent: parent, Name: name, Mode: mode, Flags: flags, Umask: meta.UmaskFrom(ctx)})
+	if err == nil {
+		c.opened(a.Ino)
+	}
+	return a, err
 }
 
 func (c *Client) Tmpfile(ctx context.Context, cl meta.Caller, parent uint64, mode uint32) (meta.Attr, error) {
-	return c.attr(ctx, wire.OpTmpfile, &wire.Make{C: cl, Parent: parent, Mode: mode, Umask: meta.UmaskFrom(ctx)})
+	a, err := c.attr(ctx, wire.OpTmpfile, &wire.Make{C: cl, Parent: parent, Mode: mode, Umask: meta.UmaskFrom(ctx)})
+	if err == nil {
+		c.opened(a.Ino)
+	}
+	return a, err
 }
 
 func (c *Client) Symlink(ctx context.Context, cl meta.Caller, parent uint64, name, target string) (meta.Attr, error) {
@@ -87,10 +95,15 @@ func (c *Client) Rename(ctx context.Context, cl meta.Caller, oldParent uint64, o
 }
 
 func (c *Client) Open(ctx context.Context, cl meta.Caller, ino uint64, flags uint32) (meta.Attr, error) {
-	return c.attr(ctx, wire.OpOpen, &wire.InoOp{C: cl, Ino: ino, N: flags})
+	a, err := c.attr(ctx, wire.OpOpen, &wire.InoOp{C: cl, Ino: ino, N: flags})
+	if err == nil {
+		c.opened(ino)
+	}
+	return a, err
 }
 
 func (c *Client) Release(ctx context.Context, ino uint64) error {
+	c.closed(ino)
 	return c.call(ctx, wire.OpRelease, &wire.Ino{Ino: ino}, nil)
 }
 
@@ -101,7 +114,11 @@ func (c *Client) Accessed(ctx context.Context, ino uint64) (bool, error) {
 }
 
 func (c *Client) Hold(ctx context.Context, ino uint64) error {
-	return c.call(ctx, wire.OpHold, &wire.Ino{Ino: ino}, nil)
+	err := c.call(ctx, wire.OpHold, &wire.Ino{Ino: ino}, nil)
+	if err == nil {
+		c.opened(ino)
+	}
+	return err
 }
 
 func (c *Client) Access(ctx context.Context, cl meta.Caller, ino uint64, mask uint32) error {

@@ -23,7 +23,11 @@ type Options struct {
 	// before the operation that ran it returns; ctx is the operation's.
 	// The service recalls its clients' leases on those inodes with it.
 	OnCommit func(ctx context.Context, changes []Change)
-	Logger   *slog.Logger
+	// KeepOrphans leaves files unlinked while open alone at start: their
+	// holders may be clients of a service that restarted, who open them
+	// again when they reconnect. The service calls ReclaimOrphans later.
+	KeepOrphans bool
+	Logger      *slog.Logger
 }
 
 // FS is the metadata service: POSIX semantics over a kv.Store. Every
@@ -85,8 +89,10 @@ func New(ctx context.Context, store kv.Store, opts Options) (*FS, error) {
 	}
 	fs.inos = allocator{key: counterKey("ino"), batch: 1024}
 	fs.objs = allocator{key: counterKey("obj"), batch: 1024}
-	if err := fs.reclaimOrphans(ctx); err != nil {
-		return nil, err
+	if !opts.KeepOrphans {
+		if err := fs.reclaimOrphans(ctx); err != nil {
+			return nil, err
+		}
 	}
 	go fs.reaper()
 	fs.wakeReaper()

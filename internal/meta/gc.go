@@ -8,7 +8,9 @@ import (
 )
 
 // reclaimOrphans purges files that were unlinked while open by a process
-// that is gone: at start nobody holds anything open.
+// that is gone: at start nobody holds anything open. An orphan open in
+// this process (opened again by a client of a restarted service) is left
+// to its last Release.
 func (fs *FS) reclaimOrphans(ctx context.Context) error {
 	var inos []uint64
 	prefix := []byte{tagOrphan}
@@ -24,6 +26,15 @@ func (fs *FS) reclaimOrphans(ctx context.Context) error {
 		return err
 	}
 	for _, ino := range inos {
+		fs.openMu.Lock()
+		open := fs.opens[ino] > 0
+		if open {
+			fs.orphans[ino] = true // its last Release purges it
+		}
+		fs.openMu.Unlock()
+		if open {
+			continue
+		}
 		err := fs.update(ctx, func(t *tx) error {
 			n, err := t.inode(ino)
 			if err != nil {

@@ -183,6 +183,7 @@ func (fs *FS) update(ctx context.Context, fn func(t *tx) error) error {
 		if err := fn(t); err != nil {
 			return err
 		}
+		t.stampCall(ctx)
 		if t.files != 0 || t.bytes != 0 {
 			if err := t.applyUsage(); err != nil {
 				return err

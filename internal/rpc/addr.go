@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -39,8 +38,12 @@ func ParseAddr(s string) (Addr, error) {
 	}
 	switch scheme {
 	case "tcp", "ferry":
-		if _, _, err := net.SplitHostPort(rest); err != nil {
+		_, port, err := net.SplitHostPort(rest)
+		if err != nil {
 			return Addr{}, fmt.Errorf("address %q: %v", s, err)
+		}
+		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			return Addr{}, fmt.Errorf("address %q: port %q is not a number from 0 to 65535", s, port)
 		}
 		return Addr{Scheme: "tcp", Host: rest}, nil
 	case "unix":
@@ -61,25 +64,35 @@ func ParseAddr(s string) (Addr, error) {
 }
 
 // ParseAddrs parses a comma-separated list of addresses of one service
-// (its active and standby instances): ferry://h1:7070,h2:7070.
+// (its active and standby instances): ferry://h1:7070,h2:7070. An entry
+// without a scheme has the one before it; an entry may name its own
+// (ferry://h1:7070,unix:///run/ferry.sock). A unix socket path takes the
+// rest of the list: it may hold commas.
 func ParseAddrs(s string) ([]Addr, error) {
-	u, err := url.Parse(s)
-	if err == nil && u.Scheme != "" && strings.Contains(u.Host, ",") {
-		var as []Addr
-		for h := range strings.SplitSeq(u.Host, ",") {
-			a, err := ParseAddr(u.Scheme + "://" + h)
-			if err != nil {
-				return nil, err
-			}
-			as = append(as, a)
-		}
-		return as, nil
-	}
-	a, err := ParseAddr(s)
-	if err != nil {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		_, err := ParseAddr(s)
 		return nil, err
 	}
-	return []Addr{a}, nil
+	var as []Addr
+	for {
+		entry, more, found := rest, "", false
+		if scheme != "unix" {
+			entry, more, found = strings.Cut(rest, ",")
+		}
+		a, err := ParseAddr(scheme + "://" + entry)
+		if err != nil {
+			return nil, err
+		}
+		as = append(as, a)
+		if !found {
+			return as, nil
+		}
+		rest = more
+		if sch, r, ok := strings.Cut(rest, "://"); ok && !strings.ContainsAny(sch, ",:/[") {
+			scheme, rest = sch, r
+		}
+	}
 }
 
 // Listen listens on a.

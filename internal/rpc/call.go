@@ -62,8 +62,11 @@ func (cl *Client) call(ctx context.Context, op wire.Op, req wire.Message, raw []
 	}
 	cl.pending[id] = c
 	cc := cl.conn
+	// Taken before the call can reach the service: an answer means the
+	// service renewed the session no earlier than this (see Renewed).
+	sent := time.Now()
 	if cc != nil {
-		cl.lastSend = time.Now()
+		cl.lastSend = sent
 	}
 	cl.mu.Unlock()
 	if cc != nil {
@@ -71,7 +74,6 @@ func (cl *Client) call(ctx context.Context, op wire.Op, req wire.Message, raw []
 		// after the reconnect.
 		cc.w.writeFrame(frame)
 	}
-	sent := time.Now()
 	select {
 	case r := <-c.reply:
 		if r.err == nil {
@@ -114,14 +116,14 @@ func (cl *Client) maintain() {
 			case <-cl.stop:
 				t.Stop()
 				return
+			case <-cc.lost:
+				t.Stop()
+				continue
 			case <-t.C:
 			}
-			cl.mu.Lock()
-			idle := cl.conn == cc && time.Since(cl.lastSend) >= beat
-			cl.mu.Unlock()
-			if idle {
-				go cl.Call(context.Background(), wire.OpHeartbeat, &wire.Empty{}, nil)
-			}
+			// A heartbeat renews an idle session and tells the service
+			// which replies the client no longer needs kept.
+			go cl.Call(context.Background(), wire.OpHeartbeat, &wire.U64{V: cl.Oldest()}, nil)
 			continue
 		}
 		select {
@@ -182,6 +184,18 @@ func (cl *Client) reconnect() {
 		cl.opts.OnSession(reply, true)
 	}
 	cl.install(cc)
+}
+
+// Oldest returns the id of the oldest call without a reply (or of the
+// next call): every call below it was answered.
+func (cl *Client) Oldest() uint64 {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	oldest := cl.nextID.Load() + 1
+	for id := range cl.pending {
+		oldest = min(oldest, id)
+	}
+	return oldest
 }
 
 // Renewed returns the send time of the latest call the service answered:

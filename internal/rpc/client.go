@@ -67,8 +67,9 @@ type Client struct {
 }
 
 type clientConn struct {
-	c net.Conn
-	w *frameWriter
+	c    net.Conn
+	w    *frameWriter
+	lost chan struct{} // closed when the connection is retired, so that it is replaced at once
 }
 
 type call struct {
@@ -164,7 +165,8 @@ func (cl *Client) dialOne(ctx context.Context, a Addr) (*clientConn, *wire.Hello
 	cl.mu.Lock()
 	session := cl.session
 	cl.mu.Unlock()
-	hello := &wire.Hello{MinVersion: wire.MinVersion, MaxVersion: wire.Version, Session: session, Client: cl.opts.Client}
+	hello := &wire.Hello{MinVersion: wire.MinVersion, MaxVersion: wire.Version, Session: session,
+		Next: cl.nextID.Load() + 1, Client: cl.opts.Client}
 	frame := wire.AppendFrame(nil, wire.Header{Kind: wire.KindCall, Op: wire.OpHello}, wire.Append(nil, hello))
 	if _, err := c.Write(frame); err != nil {
 		c.Close()
@@ -184,14 +186,25 @@ func (cl *Client) dialOne(ctx context.Context, a Addr) (*clientConn, *wire.Hello
 		c.Close()
 		return nil, nil, err
 	}
+	if reply.Version < wire.MinVersion || reply.Version > wire.Version {
+		c.Close()
+		return nil, nil, fmt.Errorf("connect to %s: the service answered protocol version %d; this client speaks %d-%d",
+			a, reply.Version, wire.MinVersion, wire.Version)
+	}
 	c.SetDeadline(time.Time{})
-	return &clientConn{c: c, w: newFrameWriter(c)}, &reply, nil
+	return &clientConn{c: c, w: newFrameWriter(c), lost: make(chan struct{})}, &reply, nil
 }
 
 // install makes cc the connection, resends what is pending, and starts
 // its reader.
 func (cl *Client) install(cc *clientConn) {
 	cl.mu.Lock()
+	if cl.closed {
+		// Close came while cc was being opened: it did not see cc.
+		cl.mu.Unlock()
+		cc.c.Close()
+		return
+	}
 	cl.conn = cc
 	close(cl.ready)
 	cl.downAt, cl.gaveUp = time.Time{}, false
@@ -246,6 +259,7 @@ func (cl *Client) broken(cc *clientConn, err error) {
 		return
 	}
 	cl.conn = nil
+	close(cc.lost)
 	cl.ready = make(chan struct{})
 	cl.downAt = time.Now()
 	if !cl.closed {

@@ -46,6 +46,12 @@ func (w *frameWriter) write(h wire.Header, msg wire.Message, raw []byte) error {
 		return nil
 	}
 	w.writing = true
+	return w.flush()
+}
+
+// flush writes what is queued until nothing is; the caller holds mu and
+// has set writing. It returns with mu released.
+func (w *frameWriter) flush() error {
 	for len(w.buf) > 0 && w.err == nil {
 		b := w.buf
 		w.buf = w.spare[:0]
@@ -65,6 +71,27 @@ func (w *frameWriter) write(h wire.Header, msg wire.Message, raw []byte) error {
 	err := w.err
 	w.mu.Unlock()
 	return err
+}
+
+// hold makes writes queue until release: they return at once, as writes
+// queued behind a flush do.
+func (w *frameWriter) hold() {
+	w.mu.Lock()
+	w.writing = true
+	w.mu.Unlock()
+}
+
+// release ends a hold: it writes first, then what was queued during the
+// hold if keep is set, and returns first's write error.
+func (w *frameWriter) release(first []byte, keep bool) error {
+	w.mu.Lock()
+	if !keep {
+		w.buf = w.buf[:0]
+	}
+	if w.err == nil {
+		w.buf = append(first, w.buf...)
+	}
+	return w.flush()
 }
 
 // fail makes every later write fail with err.

@@ -174,15 +174,18 @@ func (s *Server) serveConn(c net.Conn) {
 		s.log.Warn("rpc: connection refused: malformed hello", "peer", peer, "cause", err)
 		return
 	}
+	// The answer to Hello is the first frame the client reads: what the
+	// acceptor pushes (a resumed session's recalls) or others push to the
+	// session before it is answered waits for it.
+	sc.w.hold()
 	handler, reply, err := s.opts.Accept(context.Background(), &hello, peer, sc)
+	answer := wire.Header{Kind: wire.KindReply, Op: wire.OpHello, ID: h.ID}
 	if err != nil {
 		s.log.Warn("rpc: session refused", "peer", peer, "client", hello.Client, "cause", err)
-		sc.w.write(wire.Header{Kind: wire.KindReply, Op: wire.OpHello, ID: h.ID}, nil,
-			wire.AppendReply(nil, errnoOf(err), err.Error(), nil))
+		sc.w.release(wire.AppendFrame(nil, answer, wire.AppendReply(nil, errnoOf(err), err.Error(), nil)), false)
 		return
 	}
-	if err := sc.w.write(wire.Header{Kind: wire.KindReply, Op: wire.OpHello, ID: h.ID}, nil,
-		wire.AppendReply(nil, 0, "", reply)); err != nil {
+	if err := sc.w.release(wire.AppendFrame(nil, answer, wire.AppendReply(nil, 0, "", reply)), true); err != nil {
 		handler.Detached(err)
 		return
 	}

@@ -11,9 +11,12 @@ import (
 )
 
 // mutating reports whether op changes state, so that a repeat of it must
-// be answered from the reply cache rather than run again.
+// be answered from the reply cache rather than run again. A compound is
+// treated as one (it may hold mutations).
 func mutating(op wire.Op) bool {
 	switch op {
+	case wire.OpCompound:
+		return true
 	case wire.OpSetAttr, wire.OpMknod, wire.OpMkdir, wire.OpCreate, wire.OpTmpfile, wire.OpSymlink,
 		wire.OpLink, wire.OpUnlink, wire.OpRmdir, wire.OpRename, wire.OpOpen, wire.OpRelease,
 		wire.OpAccessed, wire.OpHold, wire.OpSetXattr, wire.OpRemoveXattr, wire.OpFallocate,
@@ -35,6 +38,11 @@ func (h *handler) Call(ctx context.Context, op wire.Op, id uint64, payload []byt
 	if !mutating(op) {
 		return h.run(ctx, op, payload)
 	}
+	if op != wire.OpHold { // a Hold reclaims an open during the grace period
+		if err := s.awaitGrace(ctx); err != nil {
+			return errReply(err)
+		}
+	}
 	sess.mu.Lock()
 	e, first := sess.replies.begin(id, s.opts.Now())
 	sess.mu.Unlock()
@@ -42,7 +50,17 @@ func (h *handler) Call(ctx context.Context, op wire.Op, id uint64, payload []byt
 		<-e.done
 		return e.reply
 	}
-	e.reply = h.run(ctx, op, payload)
+	if id < sess.resent && op != wire.OpCompound {
+		// Perhaps sent before the service restarted: if its change
+		// committed then, answer without making it again.
+		done, err := s.meta.CallDone(ctx, uint64(sess.id), id)
+		if err == nil && done {
+			e.reply = h.again(ctx, op, payload)
+			close(e.done)
+			return e.reply
+		}
+	}
+	e.reply = h.run(meta.WithCall(ctx, uint64(sess.id), id), op, payload)
 	close(e.done)
 	return e.reply
 }
@@ -66,6 +84,11 @@ func (h *handler) run(ctx context.Context, op wire.Op, payload []byte) []byte {
 		snap := h.s.snapshot()
 		cs := &callState{}
 		reply, grants, err := h.serve(withCall(ctx, cs), op, req)
+		if len(cs.changes) > 0 && !h.s.opts.Async {
+			if serr := h.s.durable(ctx); serr != nil && err == nil {
+				err = serr
+			}
+		}
 		h.s.recall(ctx, cs.changes, h.sess.id)
 		last := mutating(op) || attempt == maxReads
 		if len(grants) > 0 && !h.s.grant(h.sess.id, grants, snap, last) {
@@ -102,13 +125,25 @@ func (h *handler) serve(ctx context.Context, op wire.Op, req wire.Message) (wire
 	}
 	switch op {
 	case wire.OpHeartbeat:
+		h.prune(req.(*wire.U64).V)
 		return nil, nil, nil
 	case wire.OpBye:
 		s.mu.Lock()
 		s.table.Close(sess.id)
 		delete(s.sessions, sess.id)
 		s.mu.Unlock()
+		s.kick() // recalls that waited on it are done: the next Tick says so
 		s.end(sess, "closed by the client")
+		return nil, nil, nil
+	case wire.OpReclaimed:
+		s.mu.Lock()
+		_, was := s.recovering[sess.id]
+		delete(s.recovering, sess.id)
+		over := was && len(s.recovering) == 0
+		s.mu.Unlock()
+		if over {
+			s.endGrace("every client is back")
+		}
 		return nil, nil, nil
 	case wire.OpForget:
 		r := req.(*wire.Inos)
@@ -153,6 +188,7 @@ func (h *handler) serve(ctx context.Context, op wire.Op, req wire.Message) (wire
 		msg, g, err := attrReply(m.Tmpfile(ctx, r.C, r.Parent, r.Mode))
 		if err == nil {
 			sess.opened(g[0])
+			s.wrote(sess.id, g[0])
 		}
 		return msg, g, err
 	case wire.OpSymlink:

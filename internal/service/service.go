@@ -33,8 +33,11 @@ type Options struct {
 	// RecallTimeout is how long a change waits for a holder to
 	// acknowledge a recall before it expires the holder's session.
 	RecallTimeout time.Duration
-	Now           func() time.Time
-	Logger        *slog.Logger
+	// Async acknowledges changes before they are durable: a crash of the
+	// service may lose what was acknowledged since the last fsync.
+	Async  bool
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Service serves one volume to client sessions.
@@ -49,7 +52,16 @@ type Service struct {
 	waiters  map[lease.RecallID]chan struct{}
 	writers  map[uint64]map[lease.SessionID]struct{} // sessions with a file open for writing
 	stamps   stamps                                  // grant.go
+	syncs    *groupSync                              // durable.go
 	closed   bool
+
+	// After a restart: sessions recorded before it, which may still
+	// cache what they were handed, and the end of the grace period in
+	// which they reconnect and nothing changes (grace.go).
+	recovering map[lease.SessionID]bool
+	graceDone  chan struct{}
+	graceOnce  sync.Once
+	graceTimer *time.Timer
 
 	wake chan struct{} // the lease clock's timer needs re-arming
 	stop chan struct{}
@@ -72,15 +84,17 @@ func New(opts Options) *Service {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{
-		opts:     opts,
-		log:      opts.Logger,
-		table:    lease.New(lease.Config{Period: opts.LeasePeriod, RecallTimeout: opts.RecallTimeout}),
-		sessions: make(map[lease.SessionID]*session),
-		waiters:  make(map[lease.RecallID]chan struct{}),
-		writers:  make(map[uint64]map[lease.SessionID]struct{}),
-		wake:     make(chan struct{}, 1),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
+		opts:      opts,
+		log:       opts.Logger,
+		table:     lease.New(lease.Config{Period: opts.LeasePeriod, RecallTimeout: opts.RecallTimeout}),
+		sessions:  make(map[lease.SessionID]*session),
+		waiters:   make(map[lease.RecallID]chan struct{}),
+		writers:   make(map[uint64]map[lease.SessionID]struct{}),
+		graceDone: make(chan struct{}),
+		syncs:     newGroupSync(),
+		wake:      make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
 	}
 	return s
 }
@@ -91,11 +105,16 @@ func (s *Service) Configure(objects blob.Store, blockSize int, volume string) {
 	s.opts.Objects, s.opts.BlockSize, s.opts.Volume = objects, blockSize, volume
 }
 
-// Attach gives the service its metadata service and starts the lease
-// clock.
-func (s *Service) Attach(m *meta.FS) {
+// Attach gives the service its metadata service (opened with
+// meta.Options.KeepOrphans), starts the grace period of the sessions it
+// recorded before a restart, and starts the lease clock.
+func (s *Service) Attach(ctx context.Context, m *meta.FS) error {
 	s.meta = m
+	if err := s.startGrace(ctx); err != nil {
+		return err
+	}
 	go s.clock()
+	return nil
 }
 
 // Close ends every session and stops the lease clock. It does not close
@@ -112,6 +131,7 @@ func (s *Service) Close() {
 	if s.meta != nil {
 		<-s.done
 	}
+	s.stopGrace()
 }
 
 // session is one client's session.
@@ -125,6 +145,12 @@ type session struct {
 	pending map[lease.RecallID]*wire.Recall // recalls pushed, not yet acked
 	opens   map[uint64]int                  // files and directories open, per inode
 	replies replyCache
+	// resent: calls with lower ids may have run before a restart of the
+	// service; their call records answer them (set for recovered
+	// sessions only).
+	resent  uint64
+	pruning bool   // a PruneCalls runs
+	pruned  uint64 // call records below this id are gone
 }
 
 // Accept admits a session: it is the service's rpc.Acceptor.
@@ -141,18 +167,43 @@ func (s *Service) Accept(_ context.Context, h *wire.Hello, peer string, push rpc
 		return nil, nil, fmt.Errorf("%w: service is shutting down", syscall.ESHUTDOWN)
 	}
 	id := lease.SessionID(h.Session)
-	sess, resumed := s.sessions[id], false
-	if sess != nil && s.table.Alive(id) {
+	sess, resumed, recovered := s.sessions[id], false, false
+	switch {
+	case sess != nil && s.table.Alive(id):
 		resumed = true
 		s.table.Renew(id, now)
-	} else {
+	case id != 0 && s.recovering[id]:
+		// A session from before a restart: same id (its call records
+		// answer its resent calls), no leases (the client starts over).
+		// The grace period waits until it said what it holds open
+		// (OpReclaimed).
+		recovered = true
+	default:
 		id = s.newSessionID()
+	}
+	if !resumed {
 		sess = &session{id: id, client: h.Client, pending: make(map[lease.RecallID]*wire.Recall), opens: make(map[uint64]int)}
+		if recovered {
+			sess.resent = h.Next
+		}
 		s.sessions[id] = sess
 		s.table.Open(id, now)
 	}
 	s.mu.Unlock()
 	s.kick()
+	if !resumed && !recovered {
+		err := s.meta.OpenSession(context.Background(), uint64(id))
+		if err == nil && !s.opts.Async {
+			err = s.durable(context.Background())
+		}
+		if err != nil {
+			s.mu.Lock()
+			delete(s.sessions, id)
+			s.table.Close(id)
+			s.mu.Unlock()
+			return nil, nil, fmt.Errorf("record session: %w", err)
+		}
+	}
 
 	sess.mu.Lock()
 	sess.peer, sess.push = peer, push
@@ -226,6 +277,9 @@ func (s *Service) end(sess *session, why string) {
 				s.log.Warn("release of an ended session's open file failed", "session", uint64(sess.id), "ino", ino, "cause", err)
 			}
 		}
+	}
+	if err := s.meta.CloseSession(ctx, uint64(sess.id)); err != nil {
+		s.log.Warn("removing an ended session's records failed", "session", uint64(sess.id), "cause", err)
 	}
 	s.log.Info("session ended", "session", uint64(sess.id), "client", sess.client, "why", why, "open_files", len(opens))
 }

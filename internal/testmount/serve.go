@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,16 +31,24 @@ type ServeOptions struct {
 
 // Service is a `ferry serve` process of the built binary, on a fresh
 // volume, stopped when the test ends.
+//
+// Its processes are started by a spawner shell that the test starts
+// before it opens anything: a process forked from the test itself would
+// inherit the test's open files on Ferry mounts, and closing them at its
+// exec sends the kernel's FLUSH, which waits for the very service that is
+// being restarted.
 type Service struct {
 	VolDir string
 	Addr   string // where it listens, as clients name it
 	opts   ServeOptions
 	bin    string
+	log    string // the service's stderr, appended across restarts
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	logs strings.Builder
-	exit chan struct{}
+	mu      sync.Mutex
+	spawner *exec.Cmd
+	in      io.WriteCloser
+	out     *bufio.Reader
+	pid     int // of the running service; 0 when none
 }
 
 var listenLine = regexp.MustCompile(`msg=serving .* listen=(\S+)`)
@@ -56,10 +65,27 @@ func StartServe(t testing.TB, opts ServeOptions) *Service {
 	if opts.Listen == "" {
 		opts.Listen = "tcp://127.0.0.1:0"
 	}
-	s := &Service{VolDir: t.TempDir(), opts: opts, bin: testbin.Ferry(t)}
+	tmp := t.TempDir()
+	s := &Service{VolDir: t.TempDir(), opts: opts, bin: testbin.Ferry(t), log: tmp + "/serve.log"}
+	sp := exec.Command("sh", "-c", `while read -r line; do sh -c "$line" </dev/null & echo $!; done`)
+	var err error
+	if s.in, err = sp.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := sp.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.out = bufio.NewReader(stdout)
+	if err := sp.Start(); err != nil {
+		t.Fatalf("start spawner: %v", err)
+	}
+	s.spawner = sp
 	s.start(t, opts.Listen)
 	t.Cleanup(func() {
 		s.Stop(t)
+		s.in.Close()
+		sp.Wait()
 		if t.Failed() {
 			t.Logf("ferry serve log:\n%s", s.Logs())
 		}
@@ -69,56 +95,56 @@ func StartServe(t testing.TB, opts ServeOptions) *Service {
 
 func (s *Service) start(t testing.TB, listen string) {
 	t.Helper()
-	cmd := exec.Command(s.bin, "serve", s.VolDir, "--listen", listen,
-		"--lease", s.opts.Lease.String(), "--recall-timeout", s.opts.RecallTimeout.String())
-	stderr, err := cmd.StderrPipe()
+	from := len(s.Logs())
+	line := fmt.Sprintf("exec %s serve %s --listen %s --lease %s --recall-timeout %s 2>>%s",
+		s.bin, s.VolDir, listen, s.opts.Lease, s.opts.RecallTimeout, s.log)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := fmt.Fprintln(s.in, line); err != nil {
+		t.Fatalf("spawn ferry serve: %v", err)
+	}
+	pidLine, err := s.out.ReadString('\n')
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("spawn ferry serve: %v", err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start ferry serve: %v", err)
+	pid, err := strconv.Atoi(strings.TrimSpace(pidLine))
+	if err != nil {
+		t.Fatalf("spawner said %q", pidLine)
 	}
-	addr := make(chan string, 1)
-	exit := make(chan struct{})
-	go func() {
-		r := bufio.NewReader(stderr)
-		for {
-			line, err := r.ReadString('\n')
-			s.mu.Lock()
-			s.logs.WriteString(line)
-			s.mu.Unlock()
-			if m := listenLine.FindStringSubmatch(line); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
-				}
-			}
-			if err != nil {
-				io.Copy(io.Discard, r)
-				cmd.Wait()
-				close(exit)
-				return
-			}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		logs := s.Logs()
+		if m := listenLine.FindStringSubmatch(logs[min(from, len(logs)):]); m != nil {
+			s.Addr, s.pid = m[1], pid
+			return
 		}
-	}()
-	select {
-	case a := <-addr:
-		s.mu.Lock()
-		s.Addr, s.cmd, s.exit = a, cmd, exit
-		s.mu.Unlock()
-	case <-exit:
-		t.Fatalf("ferry serve exited before it listened:\n%s", s.Logs())
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("ferry serve did not listen within 30s:\n%s", s.Logs())
+		if !alive(pid) {
+			t.Fatalf("ferry serve exited before it listened:\n%s", logs)
+		}
+		if time.Now().After(deadline) {
+			stacks := kernelStacks(pid)
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("ferry serve did not listen within 30s:\n%s\nkernel stacks:\n%s", logs, stacks)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// alive reports whether pid runs (a zombie does not).
+func alive(pid int) bool {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// pid (comm) S ...: the state follows the last ')'.
+	i := strings.LastIndexByte(string(st), ')')
+	return i >= 0 && i+2 < len(st) && st[i+2] != 'Z'
 }
 
 // Logs returns what the service logged so far.
 func (s *Service) Logs() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.logs.String()
+	b, _ := os.ReadFile(s.log)
+	return string(b)
 }
 
 // Kill ends the service with SIGKILL and waits for it to exit.
@@ -135,19 +161,21 @@ func (s *Service) Stop(t testing.TB) {
 
 func (s *Service) signal(t testing.TB, sig syscall.Signal) {
 	s.mu.Lock()
-	cmd, exit := s.cmd, s.exit
-	s.cmd = nil
+	pid := s.pid
+	s.pid = 0
 	s.mu.Unlock()
-	if cmd == nil {
+	if pid == 0 {
 		return
 	}
-	cmd.Process.Signal(sig)
-	select {
-	case <-exit:
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		<-exit
-		t.Errorf("ferry serve did not stop within 30s of %v", sig)
+	syscall.Kill(pid, sig)
+	deadline := time.Now().Add(30 * time.Second)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Errorf("ferry serve did not stop within 30s of %v", sig)
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -214,3 +242,17 @@ func NewRemote(t testing.TB, addr string, opts RemoteOptions) *Remote {
 
 // Path joins the mount point and a relative path.
 func (r *Remote) Path(rel string) string { return fmt.Sprintf("%s/%s", r.Dir, rel) }
+
+// kernelStacks returns where the threads of pid wait in the kernel.
+func kernelStacks(pid int) string {
+	var b strings.Builder
+	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	fmt.Fprintf(&b, "exe %s\n%s", exe, status)
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	for _, task := range tasks {
+		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stack", pid, task.Name()))
+		fmt.Fprintf(&b, "thread %s:\n%s", task.Name(), st)
+	}
+	return b.String()
+}

@@ -40,6 +40,8 @@ type Options struct {
 	BlockSize int
 	// OnCommit is the metadata service's meta.Options.OnCommit.
 	OnCommit func(ctx context.Context, changes []meta.Change)
+	// KeepOrphans is meta.Options.KeepOrphans.
+	KeepOrphans bool
 }
 
 // Volume is an open volume directory.
@@ -95,6 +97,7 @@ func Open(ctx context.Context, dir string, opts Options) (_ *Volume, err error) 
 	}
 	v.Meta, err = meta.New(ctx, v.KV, meta.Options{
 		OnCommit:      opts.OnCommit,
+		KeepOrphans:   opts.KeepOrphans,
 		Logger:        opts.Logger.With("component", "meta"),
 		DeleteObjects: v.deleteObjects,
 	})

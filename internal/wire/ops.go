@@ -8,12 +8,16 @@ type Op uint16
 // Session ops.
 const (
 	OpHello     Op = 1 // first Call of a connection: version and session
-	OpHeartbeat Op = 2 // renews the session
+	OpHeartbeat Op = 2 // renews the session; carries the client's oldest unanswered call id
 	OpForget    Op = 3 // the client's kernel forgot inodes: drop their leases
 	OpRecallAck Op = 4 // the client applied a recall
 	OpCompound  Op = 5 // several Calls in one frame, answered in one Reply
 	OpRecall    Op = 6 // Push: inodes changed, invalidate them, then ack
 	OpBye       Op = 7 // the client ends its session: its leases and opens go at once
+	// OpReclaimed: after a reconnect that did not resume its session, the
+	// client said again what it holds open (OpHold); the service's grace
+	// period need not wait for it any longer.
+	OpReclaimed Op = 8
 )
 
 // Metadata ops: one per method of the metadata service.
@@ -62,7 +66,7 @@ const (
 
 var opNames = map[Op]string{
 	OpHello: "hello", OpHeartbeat: "heartbeat", OpForget: "forget", OpRecallAck: "recall_ack",
-	OpCompound: "compound", OpRecall: "recall", OpBye: "bye",
+	OpCompound: "compound", OpRecall: "recall", OpBye: "bye", OpReclaimed: "reclaimed",
 	OpLookup: "lookup", OpGetAttr: "getattr", OpSetAttr: "setattr", OpMknod: "mknod",
 	OpMkdir: "mkdir", OpCreate: "create", OpTmpfile: "tmpfile", OpSymlink: "symlink",
 	OpReadlink: "readlink", OpLink: "link", OpUnlink: "unlink", OpRmdir: "rmdir",
@@ -85,7 +89,7 @@ func (o Op) String() string {
 // Ops returns every op, in ascending order.
 func Ops() []Op {
 	var ops []Op
-	for o := OpHello; o <= OpBye; o++ {
+	for o := OpHello; o <= OpReclaimed; o++ {
 		ops = append(ops, o)
 	}
 	for o := OpLookup; o < opMetaEnd; o++ {

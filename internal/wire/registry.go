@@ -6,7 +6,7 @@ func Request(op Op) Message {
 	switch op {
 	case OpHello:
 		return &Hello{}
-	case OpHeartbeat, OpBye, OpStatFS, OpSync, OpBlobSync:
+	case OpBye, OpReclaimed, OpStatFS, OpSync, OpBlobSync:
 		return &Empty{}
 	case OpForget:
 		return &Inos{}
@@ -36,7 +36,7 @@ func Request(op Op) Message {
 		return &Fallocate{}
 	case OpGetLayout:
 		return &GetLayout{}
-	case OpNewObjectIDs:
+	case OpNewObjectIDs, OpHeartbeat:
 		return &U64{}
 	case OpCommitWrite:
 		return &CommitWrite{}

@@ -48,7 +48,7 @@ func populated(t testing.TB, m Message) Message {
 	t.Helper()
 	switch m.(type) {
 	case *Hello:
-		return &Hello{MinVersion: MinVersion, MaxVersion: Version, Session: 77, Client: "host-a:1234"}
+		return &Hello{MinVersion: MinVersion, MaxVersion: Version, Session: 77, Next: 12, Client: "host-a:1234"}
 	case *HelloReply:
 		return &HelloReply{Version: Version, Session: 77, Resumed: true, LeasePeriod: int64(30 * time.Second), BlockSize: 4 << 20, Volume: "1b4e28ba-2fa1-11d2-883f-0016d3cca427"}
 	case *Empty:
@@ -175,7 +175,7 @@ func edgeSamples() []sample {
 	bigCaller := meta.Caller{UID: math.MaxUint32, GID: math.MaxUint32, PID: math.MaxUint32, Groups: groups}
 	return []sample{
 		{name: "zero hello", op: OpHello, msg: &Hello{}},
-		{name: "hello client at limit", op: OpHello, msg: &Hello{MinVersion: math.MaxUint16, MaxVersion: math.MaxUint16, Session: math.MaxUint64, Client: long(MaxClient)}},
+		{name: "hello client at limit", op: OpHello, msg: &Hello{MinVersion: math.MaxUint16, MaxVersion: math.MaxUint16, Session: math.MaxUint64, Next: math.MaxUint64, Client: long(MaxClient)}},
 		{name: "hello reply volume at limit", op: OpHello, msg: &HelloReply{Version: math.MaxUint16, Session: math.MaxUint64, LeasePeriod: math.MinInt64, BlockSize: math.MaxUint32, Volume: long(MaxName)}},
 		{name: "entry empty name", op: OpLookup, msg: &Entry{}},
 		{name: "entry name at limit", op: OpLookup, msg: &Entry{C: testCaller, Parent: math.MaxUint64, Name: long(MaxName)}},
@@ -329,7 +329,7 @@ func TestFixedLayouts(t *testing.T) {
 		{&Bool{}, 1},
 		{&Empty{}, 0},
 		{&RecallAck{}, 8},
-		{&Hello{}, 2 + 2 + 8 + 4},
+		{&Hello{}, 2 + 2 + 8 + 8 + 4},
 		{&HelloReply{}, 2 + 8 + 1 + 8 + 4 + 4},
 		{&Blocks{Blocks: []chunk.Block{{Pieces: make([]chunk.Piece, 1)}}}, 4 + 12 + pieceSize},
 	}

@@ -5,18 +5,22 @@ package wire
 type Hello struct {
 	MinVersion, MaxVersion uint16
 	Session                uint64 // 0: a new session; else the one to resume
-	Client                 string // host name and pid, for logs
+	// Next is the id of the client's next new call: a call with a lower
+	// id on this connection may be one sent before, whose reply was lost.
+	Next   uint64
+	Client string // host name and pid, for logs
 }
 
 func (m *Hello) Encode(e *Encoder) {
 	e.U16(m.MinVersion)
 	e.U16(m.MaxVersion)
 	e.U64(m.Session)
+	e.U64(m.Next)
 	e.String(m.Client)
 }
 
 func (m *Hello) Decode(d *Decoder) {
-	m.MinVersion, m.MaxVersion, m.Session = d.U16(), d.U16(), d.U64()
+	m.MinVersion, m.MaxVersion, m.Session, m.Next = d.U16(), d.U16(), d.U64(), d.U64()
 	m.Client = d.String(MaxClient)
 }
 

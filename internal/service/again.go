@@ -1,0 +1,88 @@
+package service
+
+import (
+	"context"
+	"syscall"
+
+	"github.com/ferryfs/ferry/internal/meta"
+	"github.com/ferryfs/ferry/internal/wire"
+)
+
+// again answers a call whose change committed before the service
+// restarted (meta.CallDone): it does not make the change again, but
+// answers as the first run would have, from the state it left. Calls that
+// only count (opens, holds) run again: the restart forgot the counts.
+func (h *handler) again(ctx context.Context, op wire.Op, payload []byte) []byte {
+	req := wire.Request(op)
+	if err := wire.Decode(payload, req); err != nil {
+		return wire.AppendReply(nil, syscall.EINVAL, err.Error(), nil)
+	}
+	m, sess := h.s.meta, h.sess
+	var (
+		a   meta.Attr
+		err error
+	)
+	switch r := req.(type) {
+	case *wire.Make:
+		if op == wire.OpTmpfile {
+			return h.run(ctx, op, payload) // nameless: make another; the first is an orphan
+		}
+		a, err = m.Lookup(ctx, r.C, r.Parent, r.Name)
+		if err == nil && op == wire.OpCreate {
+			a, err = m.Open(ctx, r.C, a.Ino, r.Flags&^(syscall.O_CREAT|syscall.O_EXCL|syscall.O_TRUNC))
+			if err == nil {
+				sess.opened(a.Ino)
+				h.s.wrote(sess.id, a.Ino)
+			}
+		}
+	case *wire.Link:
+		a, err = m.Lookup(ctx, r.C, r.NewParent, r.NewName)
+	case *wire.SetAttr:
+		a, err = m.GetAttr(ctx, r.Ino)
+	case *wire.InoOp: // Open: count it again, without truncating twice
+		if op == wire.OpOpen {
+			r.N &^= syscall.O_TRUNC
+			return h.run(ctx, op, wire.Append(nil, r))
+		}
+		return h.run(ctx, op, payload)
+	default:
+		switch op {
+		case wire.OpRelease, wire.OpHold, wire.OpAccessed, wire.OpNewObjectIDs:
+			return h.run(ctx, op, payload)
+		}
+		return wire.AppendReply(nil, 0, "", wire.Reply(op)) // unlink, rename, xattrs, commits: done
+	}
+	if err != nil {
+		return errReply(err)
+	}
+	if !h.s.grant(sess.id, []uint64{a.Ino}, 0, true) {
+		return errReply(syscall.EIO)
+	}
+	return wire.AppendReply(nil, 0, "", &wire.AttrReply{Attr: a})
+}
+
+// prune drops the call records the client no longer needs: every call
+// below oldest was answered.
+func (h *handler) prune(oldest uint64) {
+	sess := h.sess
+	sess.mu.Lock()
+	if sess.pruning || oldest <= sess.pruned {
+		sess.mu.Unlock()
+		return
+	}
+	sess.pruning = true
+	from := sess.pruned
+	sess.mu.Unlock()
+	go func() {
+		err := h.s.meta.PruneCalls(context.Background(), uint64(sess.id), from, oldest)
+		if err != nil {
+			h.s.log.Warn("pruning call records failed", "session", uint64(sess.id), "cause", err)
+		}
+		sess.mu.Lock()
+		sess.pruning = false
+		if err == nil {
+			sess.pruned = oldest
+		}
+		sess.mu.Unlock()
+	}()
+}

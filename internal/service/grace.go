@@ -1,0 +1,78 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/ferryfs/ferry/internal/lease"
+)
+
+// A service that restarts has lost its lease table, but its clients'
+// kernels may still cache what they were handed. The sessions it had are
+// recorded in the metadata store; until each has reconnected (and dropped
+// its caches), or a lease period plus a recall timeout has passed (by
+// then every client that did not renew has dropped them on its own),
+// changes wait. Reads go on. Files unlinked while open are purged only
+// after the grace period, once the clients that still have them open
+// said so again (OpHold).
+
+func (s *Service) startGrace(ctx context.Context) error {
+	ids, err := s.meta.Sessions(ctx)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		s.endGrace("")
+		return nil
+	}
+	s.mu.Lock()
+	s.recovering = make(map[lease.SessionID]bool, len(ids))
+	for _, id := range ids {
+		s.recovering[lease.SessionID(id)] = true
+	}
+	s.mu.Unlock()
+	d := s.opts.LeasePeriod + s.opts.RecallTimeout
+	s.log.Info("grace period: waiting for the clients of the previous run before allowing changes", "sessions", len(ids), "for", d)
+	s.graceTimer = time.AfterFunc(d, func() { s.endGrace("grace period over") })
+	return nil
+}
+
+// endGrace lets changes through, forgets the sessions that did not come
+// back and purges the orphans nobody reopened.
+func (s *Service) endGrace(why string) {
+	s.graceOnce.Do(func() {
+		s.mu.Lock()
+		gone := s.recovering
+		s.recovering = nil
+		s.mu.Unlock()
+		ctx := context.Background()
+		for id := range gone {
+			if err := s.meta.CloseSession(ctx, uint64(id)); err != nil {
+				s.log.Warn("removing a lost session's records failed", "session", uint64(id), "cause", err)
+			}
+		}
+		if err := s.meta.ReclaimOrphans(ctx); err != nil {
+			s.log.Error("reclaiming orphans failed", "cause", err)
+		}
+		if why != "" {
+			s.log.Info("grace period ended", "why", why, "sessions_lost", len(gone))
+		}
+		close(s.graceDone)
+	})
+}
+
+func (s *Service) stopGrace() {
+	if s.graceTimer != nil {
+		s.graceTimer.Stop()
+	}
+}
+
+// awaitGrace waits until changes are allowed.
+func (s *Service) awaitGrace(ctx context.Context) error {
+	select {
+	case <-s.graceDone:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
