@@ -107,6 +107,8 @@ func (f *fileSystem) Tmpfile(cancel <-chan struct{}, in *fuse.CreateIn, out *fus
 // Read reads from the data path, which needs the file's current size: the
 // committed one with buffered writes laid over it.
 func (f *fileSystem) Read(cancel <-chan struct{}, in *fuse.ReadIn, buf []byte) (fuse.ReadResult, fuse.Status) {
+	f.procs.begin()
+	defer f.procs.end()
 	ctx := requestContext(cancel, &in.InHeader)
 	ino := in.NodeId
 	if in.Offset > math.MaxInt64 {
@@ -141,6 +143,8 @@ func (f *fileSystem) Read(cancel <-chan struct{}, in *fuse.ReadIn, buf []byte) (
 // shows them: it sends an empty SETATTR first (see setAttrIn), whose reply
 // carries the new mode.
 func (f *fileSystem) Write(cancel <-chan struct{}, in *fuse.WriteIn, data []byte) (uint32, fuse.Status) {
+	f.procs.begin()
+	defer f.procs.end()
 	ino := in.NodeId
 	if in.Offset > math.MaxInt64 || uint64(len(data)) > math.MaxInt64-in.Offset {
 		return 0, fuse.Status(syscall.EFBIG)
@@ -176,6 +180,8 @@ func (f *fileSystem) Flush(cancel <-chan struct{}, in *fuse.FlushIn) fuse.Status
 	if !ok || !h.writable {
 		return fuse.OK
 	}
+	f.procs.begin()
+	defer f.procs.end()
 	return f.status("flush", h.ino, f.data.Flush(requestContext(cancel, &in.InHeader), h.ino))
 }
 
@@ -188,6 +194,10 @@ func (f *fileSystem) Release(cancel <-chan struct{}, in *fuse.ReleaseIn) {
 	}
 	ctx := context.Background() // a release must complete
 	if h.writable {
+		if _, _, ok := f.data.Reported(h.ino); ok { // something to commit
+			f.procs.begin()
+			defer f.procs.end()
+		}
 		f.logErr("flush at release", h.ino, f.data.Flush(ctx, h.ino))
 	}
 	f.logErr("release", h.ino, f.meta.Release(ctx, h.ino))
@@ -197,6 +207,8 @@ func (f *fileSystem) Release(cancel <-chan struct{}, in *fuse.ReleaseIn) {
 // writes, make the uploaded objects durable, then the metadata. fdatasync
 // does the same (the commit is what makes the data reachable).
 func (f *fileSystem) Fsync(cancel <-chan struct{}, in *fuse.FsyncIn) fuse.Status {
+	f.procs.begin()
+	defer f.procs.end()
 	ctx := requestContext(cancel, &in.InHeader)
 	ino := in.NodeId
 	if err := f.data.Flush(ctx, ino); err != nil {
