@@ -105,7 +105,8 @@ func (f *fileSystem) Tmpfile(cancel <-chan struct{}, in *fuse.CreateIn, out *fus
 }
 
 // Read reads from the data path, which needs the file's current size: the
-// committed one with buffered writes laid over it.
+// committed one with buffered writes laid over it. Committed data is not
+// copied here: the reply is written from the cached objects' payloads.
 func (f *fileSystem) Read(cancel <-chan struct{}, in *fuse.ReadIn, buf []byte) (fuse.ReadResult, fuse.Status) {
 	f.procs.begin()
 	defer f.procs.end()
@@ -130,11 +131,14 @@ func (f *fileSystem) Read(cancel <-chan struct{}, in *fuse.ReadIn, buf []byte) (
 	if len(buf) < n {
 		buf = make([]byte, n)
 	}
-	got, err := f.data.Read(ctx, ino, buf[:n], int64(in.Offset), size)
+	segs, _, err := f.data.ReadSlices(ctx, ino, buf[:n], int64(in.Offset), size)
 	if err != nil {
 		return nil, f.status("read", ino, err)
 	}
-	return fuse.ReadResultData(buf[:got]), fuse.OK
+	if len(segs) == 1 {
+		return fuse.ReadResultData(segs[0]), fuse.OK
+	}
+	return fuse.ReadResultVector(segs), fuse.OK
 }
 
 // Write buffers data in the data path. WRITE_KILL_SUIDGID (a caller
