@@ -15,41 +15,63 @@ import (
 // verified objects kept in a bounded cache; buffered writes are laid over
 // it; holes read as zeros. Sequential reads prefetch the next blocks.
 func (s *Store) Read(ctx context.Context, ino uint64, p []byte, off int64, size uint64) (int, error) {
+	segs, n, err := s.ReadSlices(ctx, ino, p, off, size)
+	if err != nil {
+		return 0, err
+	}
+	pos := 0
+	for _, seg := range segs {
+		if len(seg) > 0 && &seg[0] != &p[pos] {
+			copy(p[pos:], seg)
+		}
+		pos += len(seg)
+	}
+	return n, nil
+}
+
+// ReadSlices is Read without the copy of committed data: the n bytes read
+// come back as segs, in order, which are slices of cached object payloads
+// and of p (holes and buffered writes are filled in there). Payload slices
+// are shared with the cache and other readers: they must not be written.
+func (s *Store) ReadSlices(ctx context.Context, ino uint64, p []byte, off int64, size uint64) (segs [][]byte, n int, err error) {
 	if off < 0 {
-		return 0, &Error{Op: "read", Ino: ino, Err: syscall.EINVAL}
+		return nil, 0, &Error{Op: "read", Ino: ino, Err: syscall.EINVAL}
 	}
 	if uint64(off) >= size || len(p) == 0 {
-		return 0, nil
+		return nil, 0, nil
 	}
-	n := int(min(uint64(len(p)), size-uint64(off)))
+	n = int(min(uint64(len(p)), size-uint64(off)))
 	pos, dst := uint64(off), p[:n]
 	for len(dst) > 0 {
 		idx, bo := pos/uint64(s.bs), uint32(pos%uint64(s.bs))
 		m := min(len(dst), int(s.bs-bo))
-		if err := s.readBlock(ctx, ino, idx, bo, dst[:m]); err != nil {
-			return 0, err
+		if segs, err = s.readBlock(ctx, ino, idx, bo, dst[:m], segs); err != nil {
+			return nil, 0, err
 		}
 		dst, pos = dst[m:], pos+uint64(m)
 	}
 	s.readAhead(ino, uint64(off), uint64(n), size)
-	return n, nil
+	return segs, n, nil
 }
 
-// readBlock fills dst from offset bo of block idx. An object missing from
-// the store may have been replaced by a commit since the layout was cached:
-// the layout is fetched again once before the read fails.
-func (s *Store) readBlock(ctx context.Context, ino, idx uint64, bo uint32, dst []byte) error {
+// readBlock reads [bo, bo+len(dst)) of block idx and appends it to segs:
+// memory data and holes filled in dst, committed data as payload slices.
+// An object missing from the store may have been replaced by a commit
+// since the layout was cached: the layout is fetched again once before
+// the read fails.
+func (s *Store) readBlock(ctx context.Context, ino, idx uint64, bo uint32, dst []byte, segs [][]byte) ([][]byte, error) {
 	for attempt := 0; ; attempt++ {
 		var copies []objCopy
 		err := s.withLayout(ctx, ino, idx, false, func(in *inode, committed []Piece) {
 			v := in.view(idx, committed, s.bs)
 			copies = v.fill(bo, dst)
 		})
+		var out [][]byte
 		if err == nil {
-			err = s.copyObjects(ctx, ino, copies, dst)
+			out, err = s.objectSlices(ctx, ino, copies, dst, segs)
 		}
 		if err == nil {
-			return nil
+			return out, nil
 		}
 		if attempt == 0 && errors.Is(err, blob.ErrNotFound) {
 			in := s.lockInode(ino)
@@ -57,29 +79,39 @@ func (s *Store) readBlock(ctx context.Context, ino, idx uint64, bo uint32, dst [
 			in.mu.Unlock()
 			continue
 		}
-		return wrap("read", ino, err)
+		return nil, wrap("read", ino, err)
 	}
 }
 
-// copyObjects makes copies, fetching the objects they read in parallel.
-func (s *Store) copyObjects(ctx context.Context, ino uint64, copies []objCopy, dst []byte) error {
-	calls := make(map[uint64]*fetchCall)
+// objectSlices appends dst to segs with the ranges that copies (sorted by
+// dst offset) name replaced by slices of their objects' payloads, fetched
+// in parallel.
+func (s *Store) objectSlices(ctx context.Context, ino uint64, copies []objCopy, dst []byte, segs [][]byte) ([][]byte, error) {
+	calls := make(map[uint64]*fetchCall, len(copies))
 	for _, c := range copies {
 		if calls[c.obj] == nil {
 			calls[c.obj] = s.startFetch(ino, c.obj)
 		}
 	}
+	at := uint32(0) // dst is appended up to here
 	for _, c := range copies {
 		payload, err := calls[c.obj].wait(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if uint64(c.objOff)+uint64(c.n) > uint64(len(payload)) {
-			return s.corruptPiece(ino, c.obj, c.objOff, c.n, len(payload))
+			return nil, s.corruptPiece(ino, c.obj, c.objOff, c.n, len(payload))
 		}
-		copy(dst[c.dst:c.dst+c.n], payload[c.objOff:])
+		if c.dst > at {
+			segs = append(segs, dst[at:c.dst])
+		}
+		segs = append(segs, payload[c.objOff:c.objOff+c.n:c.objOff+c.n])
+		at = c.dst + c.n
 	}
-	return nil
+	if int(at) < len(dst) {
+		segs = append(segs, dst[at:])
+	}
+	return segs, nil
 }
 
 func (s *Store) corruptPiece(ino, id uint64, objOff, n uint32, size int) error {

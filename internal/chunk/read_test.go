@@ -171,3 +171,44 @@ func TestBadLayoutIsEIO(t *testing.T) {
 		t.Fatalf("read through a bad layout: %v", err)
 	}
 }
+
+// TestReadSlicesSharesCommittedData reads a range that spans committed
+// data, a buffered write and a hole: the committed parts come back as
+// slices of the cached payloads, not copied into p, the rest in p.
+func TestReadSlicesSharesCommittedData(t *testing.T) {
+	const bs = 16 << 10
+	r := newRig(t, Options{BlockSize: bs})
+	const ino = 5
+	committed := fill(make([]byte, 3000), 7)
+	committedFile(t, r, ino, committed)
+	dirty := fill(make([]byte, 500), 8)
+	r.write(ino, dirty, 1000)
+	want := slices.Concat(committed[:1000], dirty, committed[1500:], make([]byte, 2000)) // a hole up to 5000
+
+	p := make([]byte, 5000)
+	segs, n, err := r.s.ReadSlices(context.Background(), ino, p, 0, 5000)
+	if err != nil || n != 5000 {
+		t.Fatalf("ReadSlices = %d, %v", n, err)
+	}
+	if got := slices.Concat(segs...); !bytes.Equal(got, want) {
+		t.Fatal("segments do not read as the file")
+	}
+	inP := func(seg []byte) bool {
+		return len(seg) > 0 && &seg[0] == &p[0:cap(p)][cap(p)-cap(seg)]
+	}
+	var shared, filled int
+	for _, seg := range segs {
+		if inP(seg) {
+			filled += len(seg)
+		} else {
+			shared += len(seg)
+		}
+	}
+	if shared != 2500 || filled != 2500 {
+		t.Fatalf("%d bytes shared with the cache, %d filled in p; want 2500 and 2500", shared, filled)
+	}
+	q := make([]byte, 5000)
+	if m, err := r.s.Read(context.Background(), ino, q, 0, 5000); err != nil || m != 5000 || !bytes.Equal(q, want) {
+		t.Fatalf("Read = %d, %v; or other bytes", m, err)
+	}
+}

@@ -86,16 +86,19 @@ type objCopy struct {
 
 // fill copies the parts of v inside block range [lo, lo+len(dst)) that are
 // in memory into dst, zeroes the holes, and returns the copies still to be
-// made from objects. Caller holds in.mu.
+// made from objects, in dst order; what they cover of dst is left as it
+// was. Caller holds in.mu.
 func (v *blockView) fill(lo uint32, dst []byte) []objCopy {
 	hi := lo + uint32(len(dst))
-	clear(dst)
 	var out []objCopy
+	at := lo // dst is filled up to here
 	for _, p := range v.pieces {
 		a, b := max(p.Off, lo), min(p.End(), hi)
 		if a >= b {
 			continue
 		}
+		clear(dst[at-lo : a-lo])
+		at = b
 		srcOff := p.ObjOff + (a - p.Off)
 		s := v.srcs[p.Obj]
 		if s.mem != nil {
@@ -104,6 +107,7 @@ func (v *blockView) fill(lo uint32, dst []byte) []objCopy {
 		}
 		out = append(out, objCopy{obj: s.obj, objOff: srcOff, dst: a - lo, n: b - a})
 	}
+	clear(dst[at-lo:])
 	return out
 }
 

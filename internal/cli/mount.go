@@ -86,6 +86,9 @@ func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logg
 		CacheBytes: int64(o.cacheMB) << 20,
 		Debug:      o.debug,
 		Logger:     log,
+		// This process exists to serve the mount, unless GOMAXPROCS
+		// says how many processors it should use.
+		AdaptiveProcs: os.Getenv("GOMAXPROCS") == "",
 	})
 	if err != nil {
 		return errors.Join(err, v.Close())

@@ -90,10 +90,18 @@
 // fdatasync(2) are exact. The background sync stops when the serve loop
 // ends.
 //
+// # Processors
+//
+// With Options.AdaptiveProcs (set by ferry mount, whose process exists to
+// serve the mount) the Go scheduler runs on one processor while only
+// metadata requests arrive and on all of them while file data moves
+// (procs.go): a second idle processor makes every metadata request wake a
+// second thread, which halves the rate of creates and unlinks.
+//
 // # Locks
 //
 // Each lock here guards one small structure and is never held across a
 // call out of the package: handleTable.mu, groupCache.mu, notifyQueue.mu,
-// kernelRefs.mu, and Server.unmountMu (held across an unmount; it takes
-// none of the others).
+// kernelRefs.mu, procGovernor.mu (held while it sets GOMAXPROCS), and
+// Server.unmountMu (held across an unmount; it takes none of the others).
 package fusefs

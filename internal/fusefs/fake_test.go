@@ -227,9 +227,9 @@ func (d *fakeData) Write(ctx context.Context, ino uint64, p []byte, off int64, k
 	return d.record("write", ino)
 }
 
-func (d *fakeData) Read(ctx context.Context, ino uint64, p []byte, off int64, size uint64) (int, error) {
+func (d *fakeData) ReadSlices(ctx context.Context, ino uint64, p []byte, off int64, size uint64) ([][]byte, int, error) {
 	if err := d.record("read", ino); err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	n := 0
 	for i := range p {
@@ -239,7 +239,7 @@ func (d *fakeData) Read(ctx context.Context, ino uint64, p []byte, off int64, si
 		p[i] = byte(off + int64(i))
 		n++
 	}
-	return n, nil
+	return [][]byte{p[:n]}, n, nil
 }
 
 func (d *fakeData) Reported(ino uint64) (uint64, int64, bool) {

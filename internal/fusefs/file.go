@@ -112,8 +112,11 @@ func (f *fileSystem) Tmpfile(cancel <-chan struct{}, in *fuse.CreateIn, out *fus
 }
 
 // Read reads from the data path, which needs the file's current size: the
-// committed one with buffered writes laid over it.
+// committed one with buffered writes laid over it. Committed data is not
+// copied here: the reply is written from the cached objects' payloads.
 func (f *fileSystem) Read(cancel <-chan struct{}, in *fuse.ReadIn, buf []byte) (fuse.ReadResult, fuse.Status) {
+	f.procs.begin()
+	defer f.procs.end()
 	ctx := requestContext(cancel, &in.InHeader)
 	ino := in.NodeId
 	if in.Offset > math.MaxInt64 {
@@ -135,11 +138,14 @@ func (f *fileSystem) Read(cancel <-chan struct{}, in *fuse.ReadIn, buf []byte) (
 	if len(buf) < n {
 		buf = make([]byte, n)
 	}
-	got, err := f.data.Read(ctx, ino, buf[:n], int64(in.Offset), size)
+	segs, _, err := f.data.ReadSlices(ctx, ino, buf[:n], int64(in.Offset), size)
 	if err != nil {
 		return nil, f.status("read", ino, err)
 	}
-	return fuse.ReadResultData(buf[:got]), fuse.OK
+	if len(segs) == 1 {
+		return fuse.ReadResultData(segs[0]), fuse.OK
+	}
+	return fuse.ReadResultVector(segs), fuse.OK
 }
 
 // Write buffers data in the data path. WRITE_KILL_SUIDGID (a caller
@@ -148,6 +154,8 @@ func (f *fileSystem) Read(cancel <-chan struct{}, in *fuse.ReadIn, buf []byte) (
 // shows them: it sends an empty SETATTR first (see setAttrIn), whose reply
 // carries the new mode.
 func (f *fileSystem) Write(cancel <-chan struct{}, in *fuse.WriteIn, data []byte) (uint32, fuse.Status) {
+	f.procs.begin()
+	defer f.procs.end()
 	ino := in.NodeId
 	if in.Offset > math.MaxInt64 || uint64(len(data)) > math.MaxInt64-in.Offset {
 		return 0, fuse.Status(syscall.EFBIG)
@@ -183,6 +191,8 @@ func (f *fileSystem) Flush(cancel <-chan struct{}, in *fuse.FlushIn) fuse.Status
 	if !ok || !h.writable {
 		return fuse.OK
 	}
+	f.procs.begin()
+	defer f.procs.end()
 	return f.status("flush", h.ino, f.data.Flush(requestContext(cancel, &in.InHeader), h.ino))
 }
 
@@ -195,6 +205,10 @@ func (f *fileSystem) Release(cancel <-chan struct{}, in *fuse.ReleaseIn) {
 	}
 	ctx := context.Background() // a release must complete
 	if h.writable {
+		if _, _, ok := f.data.Reported(h.ino); ok { // something to commit
+			f.procs.begin()
+			defer f.procs.end()
+		}
 		f.logErr("flush at release", h.ino, f.data.Flush(ctx, h.ino))
 	}
 	f.logErr("release", h.ino, f.meta.Release(ctx, h.ino))
@@ -204,6 +218,8 @@ func (f *fileSystem) Release(cancel <-chan struct{}, in *fuse.ReleaseIn) {
 // writes, make the uploaded objects durable, then the metadata. fdatasync
 // does the same (the commit is what makes the data reachable).
 func (f *fileSystem) Fsync(cancel <-chan struct{}, in *fuse.FsyncIn) fuse.Status {
+	f.procs.begin()
+	defer f.procs.end()
 	ctx := requestContext(cancel, &in.InHeader)
 	ino := in.NodeId
 	if err := f.data.Flush(ctx, ino); err != nil {

@@ -22,6 +22,7 @@ type fileSystem struct {
 	groups *groupCache
 	files  handleTable
 	refs   *kernelRefs
+	procs  *procGovernor // nil unless Options.AdaptiveProcs
 
 	// onInit receives the server once INIT is answered; the notification
 	// worker writes through it.

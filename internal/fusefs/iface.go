@@ -58,7 +58,7 @@ type Lessee interface {
 // interface only so that unit tests can observe the calls.
 type dataPath interface {
 	Write(ctx context.Context, ino uint64, p []byte, off int64, killSUID bool) error
-	Read(ctx context.Context, ino uint64, p []byte, off int64, size uint64) (int, error)
+	ReadSlices(ctx context.Context, ino uint64, p []byte, off int64, size uint64) ([][]byte, int, error)
 	Reported(ino uint64) (size uint64, mtime int64, ok bool)
 	Flush(ctx context.Context, ino uint64) error
 	FlushAll(ctx context.Context) error

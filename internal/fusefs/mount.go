@@ -42,6 +42,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Debug logs every FUSE request and reply.
 	Debug bool
+	// AdaptiveProcs lets the mount set the Go runtime's GOMAXPROCS: one
+	// while only metadata requests arrive, all CPUs while file data moves
+	// (procs.go says why). It changes the whole process, so only a process
+	// that exists to serve the mount should set it.
+	AdaptiveProcs bool
 }
 
 const defaultTimeout = time.Hour
@@ -119,8 +124,12 @@ func mount(mountpoint string, m Meta, data dataPath, opts Options) (*Server, err
 	}
 	s.srv = srv
 	s.sync = startSyncer(f, f.opts.SyncInterval)
+	if f.opts.AdaptiveProcs {
+		f.procs = startProcGovernor()
+	}
 	go func() {
 		srv.Serve()
+		f.procs.stop()
 		s.sync.stop()
 		s.notify.stop()
 		close(s.done)
@@ -241,6 +250,8 @@ func (s *Server) Unmount() error {
 	default:
 	}
 	ctx := context.Background()
+	s.fs.procs.begin()
+	defer s.fs.procs.end()
 	flushErr := s.fs.data.FlushAll(ctx)
 	if flushErr != nil {
 		s.log.Error("fuse: flush before unmount failed", "err", flushErr)

@@ -29,7 +29,10 @@ type Options struct {
 	DirtyBytes int64 // write-back buffer across all files
 	Uploads    int   // concurrent object uploads
 	Debug      bool  // log every FUSE request
-	Logger     *slog.Logger
+	// AdaptiveProcs: see fusefs.Options; for a process that only serves
+	// the mount.
+	AdaptiveProcs bool
+	Logger        *slog.Logger
 }
 
 // Mount is a volume served on a mount point.
@@ -63,10 +66,11 @@ func Start(v *volume.Volume, dir string, opts Options) (*Mount, error) {
 		Logger:     opts.Logger.With("component", "chunk"),
 	})
 	srv, err := fusefs.Mount(dir, v.Meta, data, fusefs.Options{
-		FsName: "ferry:" + v.Dir,
-		Disk:   v.Disk,
-		Debug:  opts.Debug,
-		Logger: opts.Logger.With("component", "fusefs"),
+		FsName:        "ferry:" + v.Dir,
+		Disk:          v.Disk,
+		Debug:         opts.Debug,
+		AdaptiveProcs: opts.AdaptiveProcs,
+		Logger:        opts.Logger.With("component", "fusefs"),
 	})
 	if err != nil {
 		data.Close()
