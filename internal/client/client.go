@@ -14,11 +14,11 @@ import (
 	"github.com/ferryfs/ferry/internal/wire"
 )
 
-// Kernel is where invalidations go: *fusefs.Server.
+// Kernel is where invalidations go: *fusefs.Server. Each returns a
+// channel closed once the kernel took the invalidation.
 type Kernel interface {
-	InvalidateInode(ino uint64, off, length int64)
-	InvalidateEntry(parent uint64, name string)
-	DrainNotify(ctx context.Context) error
+	InvalidateInode(ino uint64, off, length int64) <-chan struct{}
+	InvalidateEntry(parent uint64, name string) <-chan struct{}
 }
 
 // Data is the data path's cache, dropped for inodes whose contents

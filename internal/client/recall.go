@@ -31,16 +31,17 @@ func (c *Client) onPush(h wire.Header, p []byte) {
 func (c *Client) apply(ctx context.Context, r *wire.Recall) {
 	c.mu.Lock()
 	k, d := c.kernel, c.data
-	wait := true
+	busy := make(map[uint64]bool)
 	for _, it := range r.Items {
 		if len(it.Names) > 0 && c.busy[it.Ino] > 0 {
-			wait = false
+			busy[it.Ino] = true
 		}
 	}
 	c.mu.Unlock()
 	if k == nil {
 		return
 	}
+	var wait []<-chan struct{}
 	for _, it := range r.Items {
 		if it.What&wire.FlushData != 0 {
 			if err := d.Flush(ctx, it.Ino); err != nil {
@@ -53,21 +54,27 @@ func (c *Client) apply(ctx context.Context, r *wire.Recall) {
 		d.Invalidate(it.Ino)
 		switch {
 		case it.What&(wire.ChangedData|wire.ChangedGone) != 0:
-			k.InvalidateInode(it.Ino, 0, 0)
+			wait = append(wait, k.InvalidateInode(it.Ino, 0, 0))
 		case len(it.Names) > 0: // a directory: its cached listing too
-			k.InvalidateInode(it.Ino, 0, 0)
+			wait = append(wait, k.InvalidateInode(it.Ino, 0, 0))
 		case it.What&wire.ChangedAttr != 0:
-			k.InvalidateInode(it.Ino, -1, 0)
+			wait = append(wait, k.InvalidateInode(it.Ino, -1, 0))
 		}
 		for _, n := range it.Names {
-			k.InvalidateEntry(it.Ino, n)
+			done := k.InvalidateEntry(it.Ino, n)
+			if !busy[it.Ino] {
+				wait = append(wait, done)
+			}
 		}
 	}
-	if wait {
-		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := k.DrainNotify(dctx); err != nil {
-			c.log.Warn("client: kernel invalidations still queued", "err", err)
+	timeout := time.NewTimer(30 * time.Second)
+	defer timeout.Stop()
+	for _, done := range wait {
+		select {
+		case <-done:
+		case <-timeout.C:
+			c.log.Warn("client: kernel invalidations still queued after 30s; acknowledging the recall anyway")
+			return
 		}
 	}
 }

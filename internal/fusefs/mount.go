@@ -272,15 +272,22 @@ func (s *Server) Unmount() error {
 // InvalidateInode has the kernel drop the cached attributes of ino and
 // its cached data in [off, off+length); length 0 means to the end of the
 // file and a negative off means the attributes only. It is queued and
-// delivered by the notification worker.
-func (s *Server) InvalidateInode(ino uint64, off, length int64) {
-	s.notify.push(notice{kind: noticeInode, ino: ino, off: off, length: length})
+// delivered by the notification worker; the returned channel is closed
+// once the kernel took it.
+func (s *Server) InvalidateInode(ino uint64, off, length int64) <-chan struct{} {
+	done := make(chan struct{})
+	s.notify.push(notice{kind: noticeInode, ino: ino, off: off, length: length, done: done})
+	return done
 }
 
 // InvalidateEntry has the kernel drop its cached lookup of name in
-// parent (present or absent).
-func (s *Server) InvalidateEntry(parent uint64, name string) {
-	s.notify.push(notice{kind: noticeEntry, parent: parent, name: name})
+// parent (present or absent). It waits for the parent's lock in the
+// kernel, on a lane of its own per parent (notify_lanes.go); the
+// returned channel is closed once the kernel took it.
+func (s *Server) InvalidateEntry(parent uint64, name string) <-chan struct{} {
+	done := make(chan struct{})
+	s.notify.push(notice{kind: noticeEntry, parent: parent, name: name, done: done})
+	return done
 }
 
 // NotifyDelete tells the kernel that name in parent, inode child, is

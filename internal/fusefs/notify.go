@@ -40,7 +40,8 @@ type notice struct {
 	ino, parent uint64
 	name        string
 	off, length int64
-	tries       int // deliveries that found the inode not yet known
+	tries       int           // deliveries that found the inode not yet known
+	done        chan struct{} // closed once delivered (or dropped); may be nil
 }
 
 // An inode invalidation that finds the kernel without the inode is
@@ -63,9 +64,10 @@ type notifyQueue struct {
 	mu        sync.Mutex
 	target    notifier // nil until the mount is up
 	q         []notice
-	queued    uint64        // notices ever queued
-	delivered uint64        // notices handed to the kernel (or dropped)
-	progress  chan struct{} // closed and replaced when delivered grows
+	lanes     map[uint64][]notice // entry notices per parent directory (notify_lanes.go)
+	queued    uint64              // notices ever queued
+	delivered uint64              // notices handed to the kernel (or dropped)
+	progress  chan struct{}       // closed and replaced when delivered grows
 	stopped   bool
 	wake      chan struct{} // capacity 1
 	done      chan struct{} // closed when the worker exits
@@ -95,8 +97,13 @@ func (n *notifyQueue) push(x notice) {
 		n.mu.Unlock()
 		return
 	}
-	n.q = append(n.q, x)
 	n.queued++
+	if (x.kind == noticeEntry || x.kind == noticeDelete) && n.target != nil {
+		n.pushLaneLocked(x)
+		n.mu.Unlock()
+		return
+	}
+	n.q = append(n.q, x)
 	select { // under mu: stop closes wake under mu
 	case n.wake <- struct{}{}:
 	default:
@@ -115,7 +122,15 @@ func (n *notifyQueue) stop() {
 	n.stopped = true
 	started := n.target != nil
 	n.delivered = n.queued
-	n.q = nil
+	for _, x := range n.q {
+		x.finish()
+	}
+	for _, xs := range n.lanes {
+		for _, x := range xs {
+			x.finish()
+		}
+	}
+	n.q, n.lanes = nil, nil
 	close(n.progress)
 	n.progress = make(chan struct{})
 	close(n.wake)
@@ -164,7 +179,9 @@ func (n *notifyQueue) run() {
 					x.tries < maxNoticeTries && n.handing(x.ino) {
 					x.tries++
 					again = append(again, x)
+					continue
 				}
+				x.finish()
 			}
 			if len(again) > 0 {
 				time.Sleep(noticeRetry)
@@ -175,7 +192,9 @@ func (n *notifyQueue) run() {
 						n.q = append(n.q, x)
 						n.queued++
 						n.mu.Unlock()
+						continue
 					}
+					x.finish()
 				}
 			}
 
