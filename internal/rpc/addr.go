@@ -133,8 +133,12 @@ func Dial(ctx context.Context, a Addr) (net.Conn, error) {
 	return nil, fmt.Errorf("dial %s: unknown scheme", a)
 }
 
+// vsock sockets are outside what package net wraps (net.FileConn refuses
+// their address family), so they are served as os.Files, which the
+// runtime poller drives all the same (deadlines, no thread per call).
+
 func listenVsock(a Addr) (net.Listener, error) {
-	fd, err := unix.Socket(unix.AF_VSOCK, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(unix.AF_VSOCK, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", a, err)
 	}
@@ -146,9 +150,7 @@ func listenVsock(a Addr) (net.Listener, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("listen %s: %w", a, err)
 	}
-	f := os.NewFile(uintptr(fd), a.String())
-	defer f.Close()
-	return net.FileListener(f)
+	return &vsockListener{f: os.NewFile(uintptr(fd), a.String()), addr: a}, nil
 }
 
 func dialVsock(a Addr) (net.Conn, error) {
@@ -160,7 +162,57 @@ func dialVsock(a Addr) (net.Conn, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("dial %s: %w", a, err)
 	}
-	f := os.NewFile(uintptr(fd), a.String())
-	defer f.Close()
-	return net.FileConn(f)
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("dial %s: %w", a, err)
+	}
+	return &vsockConn{File: os.NewFile(uintptr(fd), a.String()), local: a, remote: a}, nil
 }
+
+type vsockListener struct {
+	f    *os.File
+	addr Addr
+}
+
+func (l *vsockListener) Accept() (net.Conn, error) {
+	rc, err := l.f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var nfd int
+	var aerr error
+	var peer unix.Sockaddr
+	err = rc.Read(func(fd uintptr) bool {
+		nfd, peer, aerr = unix.Accept4(int(fd), unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK)
+		return aerr != unix.EAGAIN
+	})
+	if err == nil {
+		err = aerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	remote := Addr{Scheme: "vsock"}
+	if vm, ok := peer.(*unix.SockaddrVM); ok {
+		remote.CID, remote.Port = vm.CID, vm.Port
+	}
+	return &vsockConn{File: os.NewFile(uintptr(nfd), remote.String()), local: l.addr, remote: remote}, nil
+}
+
+func (l *vsockListener) Close() error   { return l.f.Close() }
+func (l *vsockListener) Addr() net.Addr { return vsockAddr(l.addr) }
+
+// vsockConn is a connected vsock socket.
+type vsockConn struct {
+	*os.File
+	local, remote Addr
+}
+
+func (c *vsockConn) LocalAddr() net.Addr  { return vsockAddr(c.local) }
+func (c *vsockConn) RemoteAddr() net.Addr { return vsockAddr(c.remote) }
+
+// vsockAddr is a vsock address as net.Addr.
+type vsockAddr Addr
+
+func (a vsockAddr) Network() string { return "vsock" }
+func (a vsockAddr) String() string  { return fmt.Sprintf("%d:%d", a.CID, a.Port) }
