@@ -96,14 +96,6 @@ func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logg
 	if ready != nil {
 		ready(log)
 	}
-	if path := os.Getenv("FERRY_CPUPROFILE"); path != "" {
-		stop, err := startCPUProfile(path)
-		if err != nil {
-			log.Warn("cpu profile not started", "err", err)
-		} else {
-			defer stop()
-		}
-	}
 	if err := serveMount(ctx, log, m, v.Close); err != nil {
 		return err
 	}
@@ -114,6 +106,14 @@ func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logg
 // serveMount waits for the mount to end (a signal, or the user unmounting
 // it), then unmounts, flushes and closes what lies beneath (closeBelow).
 func serveMount(ctx context.Context, log *slog.Logger, m *mount.Mount, closeBelow func() error) error {
+	if path := os.Getenv("FERRY_CPUPROFILE"); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			log.Warn("cpu profile not started", "err", err)
+		} else {
+			defer stop()
+		}
+	}
 	select {
 	case <-ctx.Done():
 		log.Info("signal received: unmounting", "mountpoint", m.Dir)
@@ -159,9 +159,10 @@ func runMountRemote(ctx context.Context, log *slog.Logger, o mountOptions, ready
 		return err
 	}
 	m, err := mount.StartRemote(c, o.vol, mnt, mount.Options{
-		CacheBytes: int64(o.cacheMB) << 20,
-		Debug:      o.debug,
-		Logger:     log,
+		CacheBytes:    int64(o.cacheMB) << 20,
+		Debug:         o.debug,
+		Logger:        log,
+		AdaptiveProcs: os.Getenv("GOMAXPROCS") == "",
 	})
 	if err != nil {
 		return errors.Join(err, c.Close())

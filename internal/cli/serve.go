@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/ferryfs/ferry/internal/procs"
 	"github.com/ferryfs/ferry/internal/rpc"
 	"github.com/ferryfs/ferry/internal/service"
 	"github.com/ferryfs/ferry/internal/volume"
@@ -63,6 +65,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 
 // runServe serves vol on every address until ctx ends.
 func runServe(ctx context.Context, log *slog.Logger, vol string, listen []rpc.Addr, opts service.Options) error {
+	if os.Getenv("GOMAXPROCS") == "" {
+		// This process exists to serve; one processor for metadata
+		// calls, all of them while file data moves (package procs).
+		opts.Procs = procs.Start()
+		defer opts.Procs.Stop()
+	}
 	svc := service.New(opts)
 	log.Info("opening volume", "volume", vol)
 	v, err := volume.Open(ctx, vol, volume.Options{Create: true, Logger: log, OnCommit: svc.OnCommit, KeepOrphans: true})
@@ -72,6 +80,14 @@ func runServe(ctx context.Context, log *slog.Logger, vol string, listen []rpc.Ad
 	svc.Configure(v.Objects, v.Super.BlockSize, v.Marker.UUID)
 	if err := svc.Attach(ctx, v.Meta); err != nil {
 		return errors.Join(err, v.Close())
+	}
+	if path := os.Getenv("FERRY_CPUPROFILE"); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			log.Warn("cpu profile not started", "err", err)
+		} else {
+			defer stop()
+		}
 	}
 	srv := rpc.NewServer(rpc.ServerOptions{Accept: svc.Accept, Logger: log})
 	errc := make(chan error, len(listen))

@@ -95,7 +95,7 @@
 // With Options.AdaptiveProcs (set by ferry mount, whose process exists to
 // serve the mount) the Go scheduler runs on one processor while only
 // metadata requests arrive and on all of them while file data moves
-// (procs.go): a second idle processor makes every metadata request wake a
+// (package procs): a second idle processor makes every metadata request wake a
 // second thread, which halves the rate of creates and unlinks.
 //
 // # Locks

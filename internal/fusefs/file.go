@@ -115,8 +115,8 @@ func (f *fileSystem) Tmpfile(cancel <-chan struct{}, in *fuse.CreateIn, out *fus
 // committed one with buffered writes laid over it. Committed data is not
 // copied here: the reply is written from the cached objects' payloads.
 func (f *fileSystem) Read(cancel <-chan struct{}, in *fuse.ReadIn, buf []byte) (fuse.ReadResult, fuse.Status) {
-	f.procs.begin()
-	defer f.procs.end()
+	f.procs.Begin()
+	defer f.procs.End()
 	ctx := requestContext(cancel, &in.InHeader)
 	ino := in.NodeId
 	if in.Offset > math.MaxInt64 {
@@ -154,8 +154,8 @@ func (f *fileSystem) Read(cancel <-chan struct{}, in *fuse.ReadIn, buf []byte) (
 // shows them: it sends an empty SETATTR first (see setAttrIn), whose reply
 // carries the new mode.
 func (f *fileSystem) Write(cancel <-chan struct{}, in *fuse.WriteIn, data []byte) (uint32, fuse.Status) {
-	f.procs.begin()
-	defer f.procs.end()
+	f.procs.Begin()
+	defer f.procs.End()
 	ino := in.NodeId
 	if in.Offset > math.MaxInt64 || uint64(len(data)) > math.MaxInt64-in.Offset {
 		return 0, fuse.Status(syscall.EFBIG)
@@ -191,8 +191,8 @@ func (f *fileSystem) Flush(cancel <-chan struct{}, in *fuse.FlushIn) fuse.Status
 	if !ok || !h.writable {
 		return fuse.OK
 	}
-	f.procs.begin()
-	defer f.procs.end()
+	f.procs.Begin()
+	defer f.procs.End()
 	return f.status("flush", h.ino, f.data.Flush(requestContext(cancel, &in.InHeader), h.ino))
 }
 
@@ -206,8 +206,8 @@ func (f *fileSystem) Release(cancel <-chan struct{}, in *fuse.ReleaseIn) {
 	ctx := context.Background() // a release must complete
 	if h.writable {
 		if _, _, ok := f.data.Reported(h.ino); ok { // something to commit
-			f.procs.begin()
-			defer f.procs.end()
+			f.procs.Begin()
+			defer f.procs.End()
 		}
 		f.logErr("flush at release", h.ino, f.data.Flush(ctx, h.ino))
 	}
@@ -218,8 +218,8 @@ func (f *fileSystem) Release(cancel <-chan struct{}, in *fuse.ReleaseIn) {
 // writes, make the uploaded objects durable, then the metadata. fdatasync
 // does the same (the commit is what makes the data reachable).
 func (f *fileSystem) Fsync(cancel <-chan struct{}, in *fuse.FsyncIn) fuse.Status {
-	f.procs.begin()
-	defer f.procs.end()
+	f.procs.Begin()
+	defer f.procs.End()
 	ctx := requestContext(cancel, &in.InHeader)
 	ino := in.NodeId
 	if err := f.data.Flush(ctx, ino); err != nil {

@@ -2,6 +2,7 @@ package fusefs
 
 import (
 	"context"
+	"github.com/ferryfs/ferry/internal/procs"
 	"log/slog"
 	"sync"
 	"time"
@@ -22,7 +23,7 @@ type fileSystem struct {
 	groups *groupCache
 	files  handleTable
 	refs   *kernelRefs
-	procs  *procGovernor // nil unless Options.AdaptiveProcs
+	procs  *procs.Governor // nil unless Options.AdaptiveProcs
 
 	// onInit receives the server once INIT is answered; the notification
 	// worker writes through it.

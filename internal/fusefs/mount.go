@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ferryfs/ferry/internal/procs"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -44,7 +45,7 @@ type Options struct {
 	Debug bool
 	// AdaptiveProcs lets the mount set the Go runtime's GOMAXPROCS: one
 	// while only metadata requests arrive, all CPUs while file data moves
-	// (procs.go says why). It changes the whole process, so only a process
+	// (package procs says why). It changes the whole process, so only a process
 	// that exists to serve the mount should set it.
 	AdaptiveProcs bool
 }
@@ -125,11 +126,11 @@ func mount(mountpoint string, m Meta, data dataPath, opts Options) (*Server, err
 	s.srv = srv
 	s.sync = startSyncer(f, f.opts.SyncInterval)
 	if f.opts.AdaptiveProcs {
-		f.procs = startProcGovernor()
+		f.procs = procs.Start()
 	}
 	go func() {
 		srv.Serve()
-		f.procs.stop()
+		f.procs.Stop()
 		s.sync.stop()
 		s.notify.stop()
 		close(s.done)
@@ -250,8 +251,8 @@ func (s *Server) Unmount() error {
 	default:
 	}
 	ctx := context.Background()
-	s.fs.procs.begin()
-	defer s.fs.procs.end()
+	s.fs.procs.Begin()
+	defer s.fs.procs.End()
 	flushErr := s.fs.data.FlushAll(ctx)
 	if flushErr != nil {
 		s.log.Error("fuse: flush before unmount failed", "err", flushErr)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -70,8 +72,20 @@ func TestNotifyQueue(t *testing.T) {
 	r.mu.Lock()
 	got := r.calls
 	r.mu.Unlock()
-	if len(got) != 103 || got[0] != "entry 1 early" || got[1] != "inode 5 -1 0" || got[2] != "delete 1 5 gone" || got[102] != "entry 2 99" {
+	// Every notice arrives once; entries of one parent in the order they
+	// were queued (each parent has its lane; lanes and inode notices do
+	// not wait for each other).
+	if len(got) != 103 || !slices.Contains(got, "entry 1 early") || !slices.Contains(got, "inode 5 -1 0") || !slices.Contains(got, "delete 1 5 gone") {
 		t.Fatalf("delivered %d: %v", len(got), got)
+	}
+	next := 0
+	for _, c := range got {
+		if strings.HasPrefix(c, "entry 2 ") {
+			if c != fmt.Sprintf("entry 2 %d", next) {
+				t.Fatalf("entries of one parent out of order: %q where %d was next: %v", c, next, got)
+			}
+			next++
+		}
 	}
 
 	n.stop()
@@ -93,5 +107,49 @@ func TestNotifyStopUnstarted(t *testing.T) {
 	n.stop() // must not wait for a worker that never ran
 	if err := n.drain(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// blockingEntries blocks entry notices of one parent until released, as
+// the kernel does while a request holds that directory's lock.
+type blockingEntries struct {
+	recorder
+	parent  uint64
+	release chan struct{}
+}
+
+func (b *blockingEntries) EntryNotify(parent uint64, name string) fuse.Status {
+	if parent == b.parent {
+		<-b.release
+	}
+	return b.recorder.EntryNotify(parent, name)
+}
+
+// An entry notice waiting for its directory holds up neither inode
+// notices nor entry notices of other directories.
+func TestNotifyLanes(t *testing.T) {
+	b := &blockingEntries{parent: 7, release: make(chan struct{})}
+	n := newNotifyQueue(slog.New(slog.DiscardHandler))
+	s := &Server{notify: n}
+	n.start(b)
+	defer n.stop()
+	stuck := s.InvalidateEntry(7, "locked")
+	for _, done := range []<-chan struct{}{s.InvalidateInode(9, 0, 0), s.InvalidateEntry(8, "free")} {
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a notice waited behind an entry notice of another directory")
+		}
+	}
+	select {
+	case <-stuck:
+		t.Fatal("the blocked entry notice was reported delivered")
+	default:
+	}
+	close(b.release)
+	select {
+	case <-stuck:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the entry notice was not delivered once its directory was free")
 	}
 }

@@ -304,3 +304,17 @@ func (sess *session) closing(ino uint64) (open, ok bool) {
 	sess.opens[ino] = n - 1
 	return true, true
 }
+
+// Inline implements rpc.Inliner: reads wait for nothing but the stores.
+// Mutations may wait for other clients' recall acknowledgements (and
+// this connection must go on reading its own acknowledgements
+// meanwhile), and object reads may be large.
+func (h *handler) Inline(op wire.Op) bool {
+	switch op {
+	case wire.OpLookup, wire.OpGetAttr, wire.OpReadlink, wire.OpAccess, wire.OpReadDir,
+		wire.OpGetXattr, wire.OpListXattr, wire.OpStatFS, wire.OpGetLayout, wire.OpHeartbeat,
+		wire.OpForget:
+		return true
+	}
+	return false
+}

@@ -17,6 +17,11 @@ const maxList = 1000
 func (h *handler) serveData(ctx context.Context, op wire.Op, req wire.Message) (wire.Message, []uint64, error) {
 	m, objs := h.s.meta, h.s.opts.Objects
 	switch op {
+	case wire.OpBlobPut, wire.OpBlobGet, wire.OpCommitWrite, wire.OpBlobSync:
+		h.s.opts.Procs.Begin()
+		defer h.s.opts.Procs.End()
+	}
+	switch op {
 	case wire.OpGetLayout:
 		r := req.(*wire.GetLayout)
 		bs, err := m.GetLayout(ctx, r.Ino, r.First, r.Count)

@@ -13,6 +13,7 @@ import (
 	"github.com/ferryfs/ferry/internal/blob"
 	"github.com/ferryfs/ferry/internal/lease"
 	"github.com/ferryfs/ferry/internal/meta"
+	"github.com/ferryfs/ferry/internal/procs"
 	"github.com/ferryfs/ferry/internal/rpc"
 	"github.com/ferryfs/ferry/internal/wire"
 )
@@ -35,7 +36,9 @@ type Options struct {
 	RecallTimeout time.Duration
 	// Async acknowledges changes before they are durable: a crash of the
 	// service may lose what was acknowledged since the last fsync.
-	Async  bool
+	Async bool
+	// Procs, if set, is told when file data moves (package procs).
+	Procs  *procs.Governor
 	Now    func() time.Time
 	Logger *slog.Logger
 }

@@ -31,6 +31,7 @@ func StartRemote(c *client.Client, source, dir string, opts Options) (*Mount, er
 		FsName:          "ferry:" + source,
 		NegativeTimeout: c.LeasePeriod(),
 		CommitOnClose:   true,
+		AdaptiveProcs:   opts.AdaptiveProcs,
 		Debug:           opts.Debug,
 		Logger:          opts.Logger.With("component", "fusefs"),
 	})

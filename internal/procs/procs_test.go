@@ -1,4 +1,4 @@
-package fusefs
+package procs
 
 import (
 	"slices"
@@ -8,8 +8,8 @@ import (
 // procRecorder records the counts a governor sets.
 type procRecorder struct{ set []int }
 
-func (r *procRecorder) governor(high int) *procGovernor {
-	return newProcGovernor(high, func(n int) { r.set = append(r.set, n) })
+func (r *procRecorder) governor(high int) *Governor {
+	return newGovernor(high, func(n int) { r.set = append(r.set, n) })
 }
 
 func TestProcGovernorFollowsDataRequests(t *testing.T) {
@@ -27,24 +27,24 @@ func TestProcGovernorFollowsDataRequests(t *testing.T) {
 	g.tick()
 	check("idle tick")
 
-	g.begin()
+	g.Begin()
 	want = append(want, 4)
 	check("first data request")
-	g.begin()
-	g.end()
+	g.Begin()
+	g.End()
 	check("second data request")
 
 	g.tick() // requests began during this tick, one is in flight
 	check("busy tick")
 	g.tick() // none began, one still in flight
 	check("tick with a request in flight")
-	g.end()
+	g.End()
 	g.tick()
 	want = append(want, 1)
 	check("quiet tick")
 
-	g.begin()
-	g.end()
+	g.Begin()
+	g.End()
 	want = append(want, 4)
 	check("data again")
 	g.tick() // a request began since the last tick
@@ -53,12 +53,12 @@ func TestProcGovernorFollowsDataRequests(t *testing.T) {
 	want = append(want, 1)
 	check("second quiet tick")
 
-	g.stop()
+	g.Stop()
 	want = append(want, 4)
 	check("stop restores the count")
-	g.stop()
-	g.begin()
-	g.end()
+	g.Stop()
+	g.Begin()
+	g.End()
 	check("after stop")
 }
 
@@ -69,9 +69,9 @@ func TestProcGovernorNeedsTwoProcessors(t *testing.T) {
 		t.Fatalf("governor for one processor: got %+v, want nil", g)
 	}
 	// A nil governor is a valid no-op.
-	g.begin()
-	g.end()
-	g.stop()
+	g.Begin()
+	g.End()
+	g.Stop()
 	if len(r.set) != 0 {
 		t.Fatalf("counts set %v, want none", r.set)
 	}

@@ -1,4 +1,4 @@
-package fusefs
+package procs
 
 import (
 	"runtime"
@@ -11,7 +11,7 @@ import (
 // mount with none during a whole tick goes back to one processor.
 const procTick = 100 * time.Millisecond
 
-// procGovernor sets how many processors the Go scheduler uses: one while
+// Governor sets how many processors the Go scheduler uses: one while
 // only metadata requests arrive, all of them while file data moves.
 //
 // A metadata request is a short rendezvous with one waiting caller: one
@@ -28,7 +28,7 @@ const procTick = 100 * time.Millisecond
 // Read, write, fsync and flush requests mark the mount busy with data
 // (begin/end); the first raises the processor count at once, and a tick
 // with no data request begun and none in flight lowers it again.
-type procGovernor struct {
+type Governor struct {
 	set  func(n int) // sets the processor count
 	high int
 
@@ -42,22 +42,22 @@ type procGovernor struct {
 	done     chan struct{}
 }
 
-// newProcGovernor returns a governor that switches between one processor
+// newGovernor returns a governor that switches between one processor
 // and high through set; it starts lowered. It returns nil (a governor that
 // does nothing) when high is 1 or less.
-func newProcGovernor(high int, set func(int)) *procGovernor {
+func newGovernor(high int, set func(int)) *Governor {
 	if high <= 1 {
 		return nil
 	}
-	g := &procGovernor{set: set, high: high, quit: make(chan struct{})}
+	g := &Governor{set: set, high: high, quit: make(chan struct{})}
 	g.set(1)
 	return g
 }
 
-// startProcGovernor governs the Go runtime's GOMAXPROCS, from its value
+// Start governs the Go runtime's GOMAXPROCS, from its value
 // now, with a ticker; nil if there is only one processor to use.
-func startProcGovernor() *procGovernor {
-	g := newProcGovernor(runtime.GOMAXPROCS(0), func(n int) { runtime.GOMAXPROCS(n) })
+func Start() *Governor {
+	g := newGovernor(runtime.GOMAXPROCS(0), func(n int) { runtime.GOMAXPROCS(n) })
 	if g == nil {
 		return nil
 	}
@@ -78,8 +78,8 @@ func startProcGovernor() *procGovernor {
 	return g
 }
 
-// begin marks the start of a data request.
-func (g *procGovernor) begin() {
+// Begin marks the start of a data request.
+func (g *Governor) Begin() {
 	if g == nil {
 		return
 	}
@@ -95,8 +95,8 @@ func (g *procGovernor) begin() {
 	}
 }
 
-// end marks the end of a data request begun with begin.
-func (g *procGovernor) end() {
+// End marks the end of a data request begun with Begin.
+func (g *Governor) End() {
 	if g != nil {
 		g.busy.Add(-1)
 	}
@@ -104,7 +104,7 @@ func (g *procGovernor) end() {
 
 // tick lowers the count if no data request began since the last tick and
 // none is in flight.
-func (g *procGovernor) tick() {
+func (g *Governor) tick() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.seen.Swap(false) || !g.raised.Load() || g.busy.Load() > 0 {
@@ -114,9 +114,9 @@ func (g *procGovernor) tick() {
 	g.raised.Store(false)
 }
 
-// stop ends the ticker and leaves the count raised, so that what runs
+// Stop ends the ticker and leaves the count raised, so that what runs
 // after the mount (the final flush) has every CPU.
-func (g *procGovernor) stop() {
+func (g *Governor) Stop() {
 	if g == nil {
 		return
 	}
