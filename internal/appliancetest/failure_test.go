@@ -1,6 +1,7 @@
 package appliancetest
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -167,5 +168,40 @@ func TestRecallUnderLoad(t *testing.T) {
 	t.Logf("%d names in the shared directory", len(na))
 	if strings.Contains(svc.Logs(), "why=expired") {
 		t.Fatalf("a session expired under load: a recall waited out its timeout\n%s", svc.Logs())
+	}
+}
+
+// A mount whose service is replaced by one serving another volume at the
+// same address refuses it: its calls wait, then fail with EIO, and never
+// reach the other volume.
+func TestForeignVolumeAtSameAddress(t *testing.T) {
+	svc := testmount.StartServe(t, testmount.ServeOptions{})
+	m := testmount.NewRemote(t, svc.Addr, testmount.RemoteOptions{Patience: 2 * time.Second})
+	if err := os.WriteFile(m.Path("mine"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	svc.Kill(t)
+	other := testmount.StartServe(t, testmount.ServeOptions{Listen: svc.Addr})
+	if err := os.WriteFile(m.Path("stray"), []byte("y"), 0o644); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("write through a mount whose service now serves another volume: %v, want EIO", err)
+	}
+	o := testmount.NewRemote(t, other.Addr, testmount.RemoteOptions{})
+	if got := names(t, o.Dir); len(got) != 0 {
+		t.Fatalf("the other volume holds %v", got)
+	}
+	o.Close(t)
+	// The mount's own service comes back: the mount carries on.
+	other.Stop(t)
+	svc.Restart(t)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		b, err := os.ReadFile(m.Path("mine"))
+		if err == nil && string(b) == "x" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after its service came back: %q, %v", b, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -85,7 +85,18 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	var volume string // the volume of the first session: a reconnect must find it again
 	r, err := rpc.Connect(ctx, rpc.ClientOptions{
+		// Called once by Connect, then only by reconnects, which the
+		// first call happens before.
+		Check: func(h *wire.HelloReply) error {
+			if volume == "" {
+				volume = h.Volume
+			} else if h.Volume != volume {
+				return fmt.Errorf("the service serves volume %s, not %s, which this mount has", h.Volume, volume)
+			}
+			return nil
+		},
 		Addrs:     opts.Addrs,
 		Patience:  opts.Patience,
 		Logger:    opts.Logger,

@@ -29,15 +29,19 @@
 //
 // # Kernel caches
 //
-// The design goal is zero requests when nothing changed. This mount is the
-// volume's only client, and the kernel's own changes keep its caches
-// right, so it is told to keep them long (an hour by default): entries,
-// attributes and negative entries (a missing name is answered with node id
-// 0 and a timeout). File opens reply FOPEN_KEEP_CACHE and directory opens
-// FOPEN_CACHE_DIR|FOPEN_KEEP_CACHE. When several clients share a volume,
-// leases will bound these caches and recalls will invalidate them through
-// Server.InvalidateInode, InvalidateEntry and NotifyDelete, delivered by a
-// worker goroutine (notify.go says why never from a request handler).
+// The design goal is zero requests when nothing changed. The kernel is
+// told to keep entries, attributes and negative entries long (an hour by
+// default): a missing name is answered with node id 0 and a timeout. File
+// opens reply FOPEN_KEEP_CACHE and directory opens
+// FOPEN_CACHE_DIR|FOPEN_KEEP_CACHE. On an embedded mount, the volume's
+// only client, the kernel's own changes keep its caches right. On a mount
+// of a service (Meta is then a Lessee: it is told of every node id handed
+// to the kernel and every FORGET), the service recalls what others
+// change, and the client invalidates it through Server.InvalidateInode and
+// InvalidateEntry, delivered by a worker goroutine (notify.go says why
+// never from a request handler), entry notices on a lane per parent
+// directory (notify_lanes.go); negative entries are then kept for the
+// lease period only, and close commits buffered writes (CommitOnClose).
 //
 // # Negotiated features
 //

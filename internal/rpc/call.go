@@ -58,6 +58,10 @@ func (cl *Client) call(ctx context.Context, op wire.Op, req wire.Message, raw []
 	case cl.gaveUp:
 		down := time.Since(cl.downAt)
 		cl.mu.Unlock()
+		select { // try again now rather than at the next backoff
+		case cl.retry <- struct{}{}:
+		default:
+		}
 		return nil, &Unreachable{Op: op, For: down}
 	}
 	cl.pending[id] = c
@@ -140,6 +144,8 @@ func (cl *Client) maintain() {
 			t.Stop()
 			return
 		case <-ready:
+			t.Stop()
+		case <-cl.retry:
 			t.Stop()
 		case <-t.C:
 			backoff = min(backoff*2, 2*time.Second)

@@ -29,6 +29,10 @@ type ClientOptions struct {
 	// answer. resumed=false after a reconnect means the service no longer
 	// knows the session: every lease it held is gone.
 	OnSession func(reply *wire.HelloReply, reconnect bool)
+	// Check, if set, vets every Hello reply, the first and those of
+	// reconnects; an error refuses that service (a reconnect goes on
+	// trying the others).
+	Check func(reply *wire.HelloReply) error
 	// Patience bounds how long a call waits for a service that went away
 	// (reconnecting meanwhile) before it fails with EIO. Zero means one
 	// minute.
@@ -62,8 +66,9 @@ type Client struct {
 	downAt   time.Time // when the connection broke; zero while connected
 	gaveUp   bool      // down for longer than Patience: calls fail at once
 
-	stop chan struct{}
-	done chan struct{} // closed when the maintenance goroutine exits
+	retry chan struct{} // a call found the service given up on: reconnect now
+	stop  chan struct{}
+	done  chan struct{} // closed when the maintenance goroutine exits
 }
 
 type clientConn struct {
@@ -111,6 +116,7 @@ func Connect(ctx context.Context, opts ClientOptions) (*Client, error) {
 		log:     opts.Logger,
 		ready:   make(chan struct{}),
 		pending: make(map[uint64]*call),
+		retry:   make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -190,6 +196,12 @@ func (cl *Client) dialOne(ctx context.Context, a Addr) (*clientConn, *wire.Hello
 		c.Close()
 		return nil, nil, fmt.Errorf("connect to %s: the service answered protocol version %d; this client speaks %d-%d",
 			a, reply.Version, wire.MinVersion, wire.Version)
+	}
+	if cl.opts.Check != nil {
+		if err := cl.opts.Check(&reply); err != nil {
+			c.Close()
+			return nil, nil, fmt.Errorf("connect to %s: %w", a, err)
+		}
 	}
 	c.SetDeadline(time.Time{})
 	return &clientConn{c: c, w: newFrameWriter(c), lost: make(chan struct{})}, &reply, nil

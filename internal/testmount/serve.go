@@ -190,6 +190,8 @@ type Remote struct {
 	Dir    string
 	Client *client.Client
 	M      *mount.Mount
+
+	closed bool
 }
 
 // RemoteOptions configure NewRemote.
@@ -227,17 +229,25 @@ func NewRemote(t testing.TB, addr string, opts RemoteOptions) *Remote {
 		t.Fatalf("mount %s: %v", addr, err)
 	}
 	r := &Remote{Dir: dir, Client: c, M: m}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
-		defer cancel()
-		if err := m.Close(ctx); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-		if err := c.Close(); err != nil {
-			t.Errorf("close session: %v", err)
-		}
-	})
+	t.Cleanup(func() { r.Close(t) })
 	return r
+}
+
+// Close unmounts and ends the session; the test's cleanup does it too.
+func (r *Remote) Close(t testing.TB) {
+	t.Helper()
+	if r.closed {
+		return
+	}
+	r.closed = true
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	if err := r.M.Close(ctx); err != nil {
+		t.Errorf("unmount %s: %v", r.Dir, err)
+	}
+	if err := r.Client.Close(); err != nil {
+		t.Errorf("close session: %v", err)
+	}
 }
 
 // Path joins the mount point and a relative path.
