@@ -69,9 +69,6 @@ func (cl *Client) call(ctx context.Context, op wire.Op, req wire.Message, raw []
 	// Taken before the call can reach the service: an answer means the
 	// service renewed the session no earlier than this (see Renewed).
 	sent := time.Now()
-	if cc != nil {
-		cl.lastSend = sent
-	}
 	cl.mu.Unlock()
 	if cc != nil {
 		// A failed write breaks the connection; the call goes again

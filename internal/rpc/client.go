@@ -54,17 +54,16 @@ type Client struct {
 
 	nextID atomic.Uint64
 
-	mu       sync.Mutex
-	conn     *clientConn   // nil while reconnecting
-	ready    chan struct{} // closed when conn is set; replaced when it breaks
-	pending  map[uint64]*call
-	session  uint64
-	hello    wire.HelloReply
-	closed   bool
-	lastSend time.Time
-	renewed  time.Time // see Renewed
-	downAt   time.Time // when the connection broke; zero while connected
-	gaveUp   bool      // down for longer than Patience: calls fail at once
+	mu      sync.Mutex
+	conn    *clientConn   // nil while reconnecting
+	ready   chan struct{} // closed when conn is set; replaced when it breaks
+	pending map[uint64]*call
+	session uint64
+	hello   wire.HelloReply
+	closed  bool
+	renewed time.Time // see Renewed
+	downAt  time.Time // when the connection broke; zero while connected
+	gaveUp  bool      // down for longer than Patience: calls fail at once
 
 	retry chan struct{} // a call found the service given up on: reconnect now
 	stop  chan struct{}
@@ -224,7 +223,6 @@ func (cl *Client) install(cc *clientConn) {
 	for _, c := range cl.pending {
 		resend = append(resend, c)
 	}
-	cl.lastSend = time.Now()
 	cl.mu.Unlock()
 	go cl.read(cc)
 	for _, c := range resend {

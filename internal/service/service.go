@@ -120,8 +120,11 @@ func (s *Service) Attach(ctx context.Context, m *meta.FS) error {
 	return nil
 }
 
-// Close ends every session and stops the lease clock. It does not close
-// the metadata service.
+// Close stops the lease clock and the grace timer and refuses new
+// sessions. It neither ends the sessions (their records stay, so that
+// their clients resume after the next start) nor closes the metadata
+// service; the caller closes the rpc server first, so that no call is
+// left waiting for a recall.
 func (s *Service) Close() {
 	s.mu.Lock()
 	if s.closed {
