@@ -133,12 +133,20 @@ func TestPromiseSteps(t *testing.T) {
 	if err := os.WriteFile(at("x"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// B learns that x has no user.k (and remembers it under its lease).
+	if _, err := unix.Getxattr(bt("x"), "user.k", make([]byte, 16)); !errors.Is(err, unix.ENODATA) {
+		t.Fatalf("B getxattr of a missing attribute: %v, want ENODATA", err)
+	}
 	if err := unix.Setxattr(at("x"), "user.k", []byte("v1"), 0); err != nil {
 		t.Fatal(err)
 	}
 	buf := make([]byte, 16)
-	if n, err := unix.Getxattr(bt("x"), "user.k", buf); err != nil || string(buf[:n]) != "v1" {
-		t.Fatalf("B getxattr %q %v", buf[:n], err)
+	n, err := unix.Getxattr(bt("x"), "user.k", buf)
+	if err != nil {
+		t.Fatalf("B getxattr after A set it: %v", err)
+	}
+	if string(buf[:n]) != "v1" {
+		t.Fatalf("B getxattr %q, want v1", buf[:n])
 	}
 }
 

@@ -56,6 +56,7 @@ type Client struct {
 	dropping map[uint64]bool
 	regrant  map[uint64]bool
 	opens    map[uint64]int // open files and holds, said again to a restarted service
+	cache    leasedCache    // cache.go
 	flushNo  chan struct{}  // wakes the forget sender
 	lost     bool           // everything was withdrawn; not renewed since
 
@@ -97,11 +98,12 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 			}
 			return nil
 		},
-		Addrs:     opts.Addrs,
-		Patience:  opts.Patience,
-		Logger:    opts.Logger,
-		OnPush:    c.onPush,
-		OnSession: c.onSession,
+		Addrs:      opts.Addrs,
+		Patience:   opts.Patience,
+		Logger:     opts.Logger,
+		OnPush:     c.onPush,
+		OnPushSync: c.onPushSync,
+		OnSession:  c.onSession,
 	})
 	if err != nil {
 		return nil, err
@@ -285,6 +287,7 @@ func (c *Client) sendForgets(ctx context.Context) {
 func (c *Client) withdrawAll() {
 	c.mu.Lock()
 	c.lost = true
+	c.cache.reset()
 	k, d := c.kernel, c.data
 	if k == nil {
 		c.mu.Unlock()
@@ -334,6 +337,7 @@ func (c *Client) Forgot(ino, n uint64) {
 	}
 	delete(c.refs, ino)
 	delete(c.names, ino)
+	c.cache.changed(ino)
 	c.forgets = append(c.forgets, ino)
 	c.mu.Unlock()
 	select {

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"syscall"
 
 	"github.com/ferryfs/ferry/internal/meta"
 	"github.com/ferryfs/ferry/internal/wire"
@@ -139,8 +140,18 @@ func (c *Client) ReadDir(ctx context.Context, cl meta.Caller, ino, cookie uint64
 }
 
 func (c *Client) GetXattr(ctx context.Context, cl meta.Caller, ino uint64, name string) ([]byte, error) {
+	if c.knownNoXattr(ino, name) {
+		return nil, &wire.RemoteError{Op: wire.OpGetXattr, Errno: syscall.ENODATA, Reason: "no such attribute (leased)"}
+	}
+	snap := c.cacheSnap()
 	var r wire.Data
 	err := c.call(ctx, wire.OpGetXattr, &wire.Xattr{C: cl, Ino: ino, Name: name}, &r)
+	if isNoData(err) {
+		// The kernel checked the caller's right to read the name before
+		// asking (default_permissions), so the answer holds for anybody
+		// whose request reaches here.
+		c.rememberNoXattr(ino, name, snap)
+	}
 	return r.B, err
 }
 
@@ -151,10 +162,12 @@ func (c *Client) ListXattr(ctx context.Context, cl meta.Caller, ino uint64) ([]s
 }
 
 func (c *Client) SetXattr(ctx context.Context, cl meta.Caller, ino uint64, name string, value []byte, flags uint32) error {
+	defer c.changedHere(ino)
 	return c.call(ctx, wire.OpSetXattr, &wire.Xattr{C: cl, Ino: ino, Name: name, Value: value, Flags: flags}, nil)
 }
 
 func (c *Client) RemoveXattr(ctx context.Context, cl meta.Caller, ino uint64, name string) error {
+	defer c.changedHere(ino)
 	return c.call(ctx, wire.OpRemoveXattr, &wire.Xattr{C: cl, Ino: ino, Name: name}, nil)
 }
 

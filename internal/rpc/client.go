@@ -25,6 +25,11 @@ type ClientOptions struct {
 	// OnPush receives the service's unsolicited frames (recalls), on a
 	// goroutine of its own: it may block and make calls.
 	OnPush func(h wire.Header, payload []byte)
+	// OnPushSync, if set, sees each Push first, on the reader itself,
+	// before any later frame is read: what it does happens before the
+	// caller of any call whose reply follows the push learns of it. It
+	// must not block.
+	OnPushSync func(h wire.Header, payload []byte)
 	// OnSession is called after every (re)connect with the service's
 	// answer. resumed=false after a reconnect means the service no longer
 	// knows the session: every lease it held is gone.
@@ -249,6 +254,9 @@ func (cl *Client) read(cc *clientConn) {
 				c.reply <- result{p: p}
 			}
 		case wire.KindPush:
+			if cl.opts.OnPushSync != nil {
+				cl.opts.OnPushSync(h, p)
+			}
 			if cl.opts.OnPush != nil {
 				go cl.opts.OnPush(h, p)
 			}
