@@ -4,12 +4,16 @@ import (
 	"errors"
 	"syscall"
 
+	"github.com/ferryfs/ferry/internal/meta"
 	"github.com/ferryfs/ferry/internal/wire"
 )
 
 // The client answers some questions itself while its lease covers the
 // answer: that an inode has no extended attribute of a name (ls -l asks
-// for security.selinux of every file, and the kernel caches only ACLs).
+// for security.selinux of every file, and the kernel caches only ACLs),
+// and the attributes of a directory its own change just altered (the
+// kernel drops a directory's attributes after each create or unlink in
+// it and asks again at the next; the service sent them with the reply).
 // An answer is remembered only if no recall of its inode was read from
 // the connection while the call was out: recalls are seen on the reader
 // itself (rpc.ClientOptions.OnPushSync), before any later reply, and they
@@ -23,12 +27,14 @@ type leasedCache struct {
 	seq     uint64
 	stamps  [cacheBuckets]uint64
 	noXattr map[uint64]map[string]bool // inode → names it has no xattr of
+	dirs    map[uint64]meta.Attr       // directories' attributes after this client's change
 }
 
 func (lc *leasedCache) changed(ino uint64) {
 	lc.seq++
 	lc.stamps[ino%cacheBuckets] = lc.seq
 	delete(lc.noXattr, ino)
+	delete(lc.dirs, ino)
 }
 
 func (lc *leasedCache) reset() {
@@ -36,7 +42,7 @@ func (lc *leasedCache) reset() {
 	for i := range lc.stamps {
 		lc.stamps[i] = lc.seq
 	}
-	lc.noXattr = nil
+	lc.noXattr, lc.dirs = nil, nil
 }
 
 // onPushSync drops what the client remembers of recalled inodes, before
@@ -97,3 +103,38 @@ func (c *Client) changedHere(ino uint64) {
 }
 
 func isNoData(err error) bool { return errors.Is(err, syscall.ENODATA) }
+
+// rememberDir keeps a directory's attributes, read by the service after
+// this client's change to it, if nothing about it was recalled since snap
+// and the kernel holds it.
+func (c *Client) rememberDir(a meta.Attr, snap uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a.Ino == 0 || c.cache.stamps[a.Ino%cacheBuckets] > snap || c.refs[a.Ino] == 0 || c.lost {
+		return
+	}
+	if c.cache.dirs == nil {
+		c.cache.dirs = make(map[uint64]meta.Attr)
+	}
+	c.cache.dirs[a.Ino] = a
+}
+
+// knownDir returns a directory's remembered attributes.
+func (c *Client) knownDir(ino uint64) (meta.Attr, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.cache.dirs[ino]
+	return a, ok
+}
+
+// forgetDirs drops every remembered directory (a rename or rmdir moved
+// or removed directories whose attributes this client may remember).
+func (c *Client) forgetDirs() {
+	c.mu.Lock()
+	c.cache.seq++
+	for ino := range c.cache.dirs {
+		c.cache.stamps[ino%cacheBuckets] = c.cache.seq
+	}
+	c.cache.dirs = nil
+	c.mu.Unlock()
+}

@@ -28,6 +28,7 @@ func (c *Client) NewObjectIDs(ctx context.Context, n int) (uint64, error) {
 }
 
 func (c *Client) CommitWrite(ctx context.Context, ino uint64, w chunk.Write) error {
+	defer c.changedHere(ino)
 	return c.call(ctx, wire.OpCommitWrite, &wire.CommitWrite{Ino: ino, W: w}, nil)
 }
 

@@ -16,14 +16,44 @@ func (c *Client) attr(ctx context.Context, op wire.Op, req wire.Message) (meta.A
 	return r.Attr, err
 }
 
-// entryOp runs a call that creates a name in parent and records it.
+// entryOp runs a call that creates a name in parent and records it, and
+// the parent's attributes after the change.
 func (c *Client) entryOp(ctx context.Context, op wire.Op, parent uint64, name string, req wire.Message) (meta.Attr, error) {
 	defer c.changing(parent)()
-	a, err := c.attr(ctx, op, req)
+	c.changedHere(parent)
+	snap := c.cacheSnap()
+	var r wire.Entered
+	err := c.call(ctx, op, req, &r)
 	if err == nil {
-		c.named(parent, name, a.Ino)
+		c.named(parent, name, r.Attr.Ino)
+		if r.Parent.Ino == parent {
+			c.rememberDir(r.Parent, snap)
+		}
 	}
-	return a, err
+	return r.Attr, err
+}
+
+// removeOp runs unlink, rmdir or rename and records the directories'
+// attributes after the change.
+func (c *Client) removeOp(ctx context.Context, op wire.Op, req wire.Message, dirs ...uint64) error {
+	defer c.changing(dirs...)()
+	for _, d := range dirs {
+		c.changedHere(d)
+	}
+	if op != wire.OpUnlink {
+		c.forgetDirs() // a directory moved or went: the ones under it too
+	}
+	snap := c.cacheSnap()
+	var r wire.Parents
+	err := c.call(ctx, op, req, &r)
+	if err == nil && op == wire.OpUnlink {
+		for _, a := range r.Attrs {
+			if a.Ino == dirs[0] {
+				c.rememberDir(a, snap)
+			}
+		}
+	}
+	return err
 }
 
 func (c *Client) Lookup(ctx context.Context, cl meta.Caller, parent uint64, name string) (meta.Attr, error) {
@@ -35,10 +65,14 @@ func (c *Client) Lookup(ctx context.Context, cl meta.Caller, parent uint64, name
 }
 
 func (c *Client) GetAttr(ctx context.Context, ino uint64) (meta.Attr, error) {
+	if a, ok := c.knownDir(ino); ok {
+		return a, nil
+	}
 	return c.attr(ctx, wire.OpGetAttr, &wire.Ino{Ino: ino})
 }
 
 func (c *Client) SetAttr(ctx context.Context, cl meta.Caller, ino uint64, in meta.SetAttrIn) (meta.Attr, error) {
+	defer c.changedHere(ino)
 	return c.attr(ctx, wire.OpSetAttr, &wire.SetAttr{C: cl, Ino: ino, In: in})
 }
 
@@ -59,6 +93,7 @@ func (c *Client) Create(ctx context.Context, cl meta.Caller, parent uint64, name
 }
 
 func (c *Client) Tmpfile(ctx context.Context, cl meta.Caller, parent uint64, mode uint32) (meta.Attr, error) {
+	defer c.changedHere(parent)
 	a, err := c.attr(ctx, wire.OpTmpfile, &wire.Make{C: cl, Parent: parent, Mode: mode, Umask: meta.UmaskFrom(ctx)})
 	if err == nil {
 		c.opened(a.Ino)
@@ -77,25 +112,24 @@ func (c *Client) Readlink(ctx context.Context, ino uint64) (string, error) {
 }
 
 func (c *Client) Link(ctx context.Context, cl meta.Caller, ino, newParent uint64, newName string) (meta.Attr, error) {
+	defer c.changedHere(ino)
 	return c.entryOp(ctx, wire.OpLink, newParent, newName, &wire.Link{C: cl, Ino: ino, NewParent: newParent, NewName: newName})
 }
 
 func (c *Client) Unlink(ctx context.Context, cl meta.Caller, parent uint64, name string) error {
-	defer c.changing(parent)()
-	return c.call(ctx, wire.OpUnlink, &wire.Entry{C: cl, Parent: parent, Name: name}, nil)
+	return c.removeOp(ctx, wire.OpUnlink, &wire.Entry{C: cl, Parent: parent, Name: name}, parent)
 }
 
 func (c *Client) Rmdir(ctx context.Context, cl meta.Caller, parent uint64, name string) error {
-	defer c.changing(parent)()
-	return c.call(ctx, wire.OpRmdir, &wire.Entry{C: cl, Parent: parent, Name: name}, nil)
+	return c.removeOp(ctx, wire.OpRmdir, &wire.Entry{C: cl, Parent: parent, Name: name}, parent)
 }
 
 func (c *Client) Rename(ctx context.Context, cl meta.Caller, oldParent uint64, oldName string, newParent uint64, newName string, flags uint32) error {
-	defer c.changing(oldParent, newParent)()
-	return c.call(ctx, wire.OpRename, &wire.Rename{C: cl, OldParent: oldParent, OldName: oldName, NewParent: newParent, NewName: newName, Flags: flags}, nil)
+	return c.removeOp(ctx, wire.OpRename, &wire.Rename{C: cl, OldParent: oldParent, OldName: oldName, NewParent: newParent, NewName: newName, Flags: flags}, oldParent, newParent)
 }
 
 func (c *Client) Open(ctx context.Context, cl meta.Caller, ino uint64, flags uint32) (meta.Attr, error) {
+	defer c.changedHere(ino)
 	a, err := c.attr(ctx, wire.OpOpen, &wire.InoOp{C: cl, Ino: ino, N: flags})
 	if err == nil {
 		c.opened(ino)
@@ -109,6 +143,7 @@ func (c *Client) Release(ctx context.Context, ino uint64) error {
 }
 
 func (c *Client) Accessed(ctx context.Context, ino uint64) (bool, error) {
+	defer c.changedHere(ino)
 	var r wire.Bool
 	err := c.call(ctx, wire.OpAccessed, &wire.Ino{Ino: ino}, &r)
 	return r.V, err
@@ -178,6 +213,7 @@ func (c *Client) StatFS(ctx context.Context) (meta.StatFS, error) {
 }
 
 func (c *Client) Fallocate(ctx context.Context, cl meta.Caller, ino uint64, mode uint32, off, length uint64) error {
+	defer c.changedHere(ino)
 	return c.call(ctx, wire.OpFallocate, &wire.Fallocate{C: cl, Ino: ino, Mode: mode, Off: off, Length: length}, nil)
 }
 

@@ -58,7 +58,10 @@ func (h *handler) again(ctx context.Context, op wire.Op, payload []byte) []byte 
 	if !h.s.grant(sess.id, []uint64{a.Ino}, 0, true) {
 		return errReply(syscall.EIO)
 	}
-	return wire.AppendReply(nil, 0, "", &wire.AttrReply{Attr: a})
+	if op == wire.OpSetAttr {
+		return wire.AppendReply(nil, 0, "", &wire.AttrReply{Attr: a})
+	}
+	return wire.AppendReply(nil, 0, "", &wire.Entered{Attr: a}) // parent unknown: the client asks
 }
 
 // prune drops the call records the client no longer needs: every call

@@ -31,14 +31,14 @@ func TestResentCompoundRunsOnce(t *testing.T) {
 	if err := wire.DecodeReply(wire.OpCompound, p1, &r1); err != nil {
 		t.Fatal(err)
 	}
-	if err := wire.DecodeReply(wire.OpMkdir, r1.Replies[0], &wire.AttrReply{}); err != nil {
+	if err := wire.DecodeReply(wire.OpMkdir, r1.Replies[0], &wire.Entered{}); err != nil {
 		t.Fatalf("the first mkdir: %v", err)
 	}
 	if err := wire.DecodeReply(wire.OpCompound, p2, &r2); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(p1, p2) {
-		t.Fatalf("the repeated compound ran again: its mkdir answered %v", wire.DecodeReply(wire.OpMkdir, r2.Replies[0], &wire.AttrReply{}))
+		t.Fatalf("the repeated compound ran again: its mkdir answered %v", wire.DecodeReply(wire.OpMkdir, r2.Replies[0], &wire.Entered{}))
 	}
 }
 

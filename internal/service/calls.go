@@ -116,6 +116,41 @@ func attrReply(a meta.Attr, err error) (wire.Message, []uint64, error) {
 	return &wire.AttrReply{Attr: a}, []uint64{a.Ino}, nil
 }
 
+// entered returns a function that answers a call that made a name in
+// parent: the inode and, read after the change, the parent, which the
+// client keeps under its lease (it would ask for it next: the kernel
+// drops a directory's attributes whenever it changes one of its names).
+func (h *handler) entered(ctx context.Context, parent uint64) func(meta.Attr, error) (wire.Message, []uint64, error) {
+	return func(a meta.Attr, err error) (wire.Message, []uint64, error) {
+		if err != nil {
+			return nil, nil, err
+		}
+		msg := &wire.Entered{Attr: a}
+		if pa, perr := h.s.meta.GetAttr(ctx, parent); perr == nil {
+			msg.Parent = pa
+		}
+		return msg, []uint64{a.Ino}, nil
+	}
+}
+
+// parents answers unlink, rmdir and rename with the directories they
+// changed, read after the change.
+func (h *handler) parents(ctx context.Context, err error, dirs ...uint64) (wire.Message, []uint64, error) {
+	if err != nil {
+		return nil, nil, err
+	}
+	msg := &wire.Parents{}
+	for i, d := range dirs {
+		if i > 0 && d == dirs[0] {
+			continue
+		}
+		if pa, perr := h.s.meta.GetAttr(ctx, d); perr == nil {
+			msg.Attrs = append(msg.Attrs, pa)
+		}
+	}
+	return msg, nil, nil
+}
+
 // serve runs one decoded request and returns its reply and the inodes
 // the reply hands the client, which it gets leases on.
 func (h *handler) serve(ctx context.Context, op wire.Op, req wire.Message) (wire.Message, []uint64, error) {
@@ -171,13 +206,13 @@ func (h *handler) serve(ctx context.Context, op wire.Op, req wire.Message) (wire
 		return attrReply(m.SetAttr(ctx, r.C, r.Ino, r.In))
 	case wire.OpMknod:
 		r := req.(*wire.Make)
-		return attrReply(m.Mknod(ctx, r.C, r.Parent, r.Name, r.Mode, r.Rdev))
+		return h.entered(ctx, r.Parent)(m.Mknod(ctx, r.C, r.Parent, r.Name, r.Mode, r.Rdev))
 	case wire.OpMkdir:
 		r := req.(*wire.Make)
-		return attrReply(m.Mkdir(ctx, r.C, r.Parent, r.Name, r.Mode))
+		return h.entered(ctx, r.Parent)(m.Mkdir(ctx, r.C, r.Parent, r.Name, r.Mode))
 	case wire.OpCreate:
 		r := req.(*wire.Make)
-		msg, g, err := attrReply(m.Create(ctx, r.C, r.Parent, r.Name, r.Mode, r.Flags))
+		msg, g, err := h.entered(ctx, r.Parent)(m.Create(ctx, r.C, r.Parent, r.Name, r.Mode, r.Flags))
 		if err == nil {
 			sess.opened(g[0])
 			s.wrote(sess.id, g[0])
@@ -193,22 +228,22 @@ func (h *handler) serve(ctx context.Context, op wire.Op, req wire.Message) (wire
 		return msg, g, err
 	case wire.OpSymlink:
 		r := req.(*wire.Make)
-		return attrReply(m.Symlink(ctx, r.C, r.Parent, r.Name, r.Target))
+		return h.entered(ctx, r.Parent)(m.Symlink(ctx, r.C, r.Parent, r.Name, r.Target))
 	case wire.OpReadlink:
 		t, err := m.Readlink(ctx, req.(*wire.Ino).Ino)
 		return &wire.Text{S: t}, nil, err
 	case wire.OpLink:
 		r := req.(*wire.Link)
-		return attrReply(m.Link(ctx, r.C, r.Ino, r.NewParent, r.NewName))
+		return h.entered(ctx, r.NewParent)(m.Link(ctx, r.C, r.Ino, r.NewParent, r.NewName))
 	case wire.OpUnlink:
 		r := req.(*wire.Entry)
-		return nil, nil, m.Unlink(ctx, r.C, r.Parent, r.Name)
+		return h.parents(ctx, m.Unlink(ctx, r.C, r.Parent, r.Name), r.Parent)
 	case wire.OpRmdir:
 		r := req.(*wire.Entry)
-		return nil, nil, m.Rmdir(ctx, r.C, r.Parent, r.Name)
+		return h.parents(ctx, m.Rmdir(ctx, r.C, r.Parent, r.Name), r.Parent)
 	case wire.OpRename:
 		r := req.(*wire.Rename)
-		return nil, nil, m.Rename(ctx, r.C, r.OldParent, r.OldName, r.NewParent, r.NewName, r.Flags)
+		return h.parents(ctx, m.Rename(ctx, r.C, r.OldParent, r.OldName, r.NewParent, r.NewName, r.Flags), r.OldParent, r.NewParent)
 	case wire.OpOpen:
 		r := req.(*wire.InoOp)
 		s.flushWriters(ctx, r.Ino, sess.id)

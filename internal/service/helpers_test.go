@@ -151,6 +151,9 @@ func (e *env) connectTo(t testing.TB, name string, autoAck bool, a rpc.Addr) *pe
 func (p *peer) call(op wire.Op, req, reply wire.Message) error {
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
+	if reply == nil {
+		reply = wire.Reply(op) // the test does not look at it
+	}
 	return p.cl.Call(ctx, op, req, reply)
 }
 
@@ -172,9 +175,20 @@ func (p *peer) ack(id uint64) {
 }
 
 func (p *peer) attrCall(op wire.Op, req wire.Message) (meta.Attr, error) {
-	var r wire.AttrReply
-	err := p.call(op, req, &r)
-	return r.Attr, err
+	r := wire.Reply(op)
+	err := p.call(op, req, r)
+	return replyAttr(r), err
+}
+
+// replyAttr is the inode attributes of a reply that carries them.
+func replyAttr(r wire.Message) meta.Attr {
+	switch r := r.(type) {
+	case *wire.AttrReply:
+		return r.Attr
+	case *wire.Entered:
+		return r.Attr
+	}
+	return meta.Attr{}
 }
 
 func (p *peer) lookup(parent uint64, name string) (meta.Attr, error) {

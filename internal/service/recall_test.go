@@ -160,7 +160,7 @@ func TestRecall(t *testing.T) {
 				return err
 			}
 			for i, p := range r.Replies {
-				if err := wire.DecodeReply(c.Calls[i].Op, p, &wire.AttrReply{}); err != nil {
+				if err := wire.DecodeReply(c.Calls[i].Op, p, wire.Reply(c.Calls[i].Op)); err != nil {
 					return err
 				}
 			}

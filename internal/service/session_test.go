@@ -157,17 +157,17 @@ func TestResentCall(t *testing.T) {
 	if h1.ID != 77 || h2.ID != 77 || h1.Kind != wire.KindReply || h2.Kind != wire.KindReply {
 		t.Fatalf("replies %+v and %+v", h1, h2)
 	}
-	var r wire.AttrReply
+	var r wire.Entered
 	if err := wire.DecodeReply(wire.OpMknod, p1, &r); err != nil {
 		t.Fatalf("the first mknod: %v", err)
 	}
 	if !bytes.Equal(p1, p2) {
-		t.Fatalf("the repeat was answered differently: %v", wire.DecodeReply(wire.OpMknod, p2, &wire.AttrReply{}))
+		t.Fatalf("the repeat was answered differently: %v", wire.DecodeReply(wire.OpMknod, p2, &wire.Entered{}))
 	}
 	// Later, too, the repeat is answered from the first run.
 	rc.write(mk)
 	if _, p3 := rc.read(); !bytes.Equal(p1, p3) {
-		t.Fatalf("a late repeat was answered differently: %v", wire.DecodeReply(wire.OpMknod, p3, &wire.AttrReply{}))
+		t.Fatalf("a late repeat was answered differently: %v", wire.DecodeReply(wire.OpMknod, p3, &wire.Entered{}))
 	}
 	// A new id runs anew.
 	rc.write(frame(wire.OpMknod, 78, &wire.Make{C: meta.Root, Parent: meta.RootIno, Name: "once", Mode: syscall.S_IFREG | 0o644}))
@@ -210,7 +210,7 @@ func TestConcurrentRepeat(t *testing.T) {
 	}
 	wg.Wait()
 	for i := range replies {
-		if err := wire.DecodeReply(wire.OpMkdir, replies[i], &wire.AttrReply{}); err != nil {
+		if err := wire.DecodeReply(wire.OpMkdir, replies[i], &wire.Entered{}); err != nil {
 			t.Fatalf("call %d: %v", i, err)
 		}
 		if !bytes.Equal(replies[i], replies[0]) {
@@ -252,7 +252,8 @@ func TestCompound(t *testing.T) {
 	if len(r.Replies) != len(c.Calls) {
 		t.Fatalf("%d replies to %d calls", len(r.Replies), len(c.Calls))
 	}
-	var root, made, found wire.AttrReply
+	var root, found wire.AttrReply
+	var made wire.Entered
 	var st wire.StatFSReply
 	if err := wire.DecodeReply(wire.OpGetAttr, r.Replies[0], &root); err != nil || root.Attr.Ino != meta.RootIno {
 		t.Fatalf("getattr of the root: %+v, %v", root, err)

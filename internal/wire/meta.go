@@ -282,3 +282,40 @@ func (m *Fallocate) Encode(e *Encoder) {
 func (m *Fallocate) Decode(d *Decoder) {
 	m.C, m.Ino, m.Mode, m.Off, m.Length = decodeCaller(d), d.U64(), d.U32(), d.U64(), d.U64()
 }
+
+// Entered answers a call that made a name (mknod, mkdir, create,
+// symlink, link): the inode's attributes and, after the change, those of
+// the directory the name is in (Ino 0 if they could not be read), which
+// the client may keep under its lease instead of asking again.
+type Entered struct {
+	Attr   meta.Attr
+	Parent meta.Attr
+}
+
+func (m *Entered) Encode(e *Encoder) { encodeAttr(e, m.Attr); encodeAttr(e, m.Parent) }
+func (m *Entered) Decode(d *Decoder) { m.Attr, m.Parent = decodeAttr(d), decodeAttr(d) }
+
+// Parents answers unlink, rmdir and rename: the attributes of the
+// directories they changed, after the change.
+type Parents struct {
+	Attrs []meta.Attr
+}
+
+func (m *Parents) Encode(e *Encoder) {
+	e.U32(uint32(len(m.Attrs)))
+	for _, a := range m.Attrs {
+		encodeAttr(e, a)
+	}
+}
+
+func (m *Parents) Decode(d *Decoder) {
+	n := d.Count(attrSize)
+	m.Attrs = nil
+	if n == 0 {
+		return
+	}
+	m.Attrs = make([]meta.Attr, n)
+	for i := range m.Attrs {
+		m.Attrs[i] = decodeAttr(d)
+	}
+}

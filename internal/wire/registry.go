@@ -58,8 +58,12 @@ func Reply(op Op) Message {
 		return &HelloReply{}
 	case OpCompound:
 		return &CompoundReply{}
-	case OpLookup, OpGetAttr, OpSetAttr, OpMknod, OpMkdir, OpCreate, OpTmpfile, OpSymlink, OpLink, OpOpen:
+	case OpLookup, OpGetAttr, OpSetAttr, OpTmpfile, OpOpen:
 		return &AttrReply{}
+	case OpMknod, OpMkdir, OpCreate, OpSymlink, OpLink:
+		return &Entered{}
+	case OpUnlink, OpRmdir, OpRename:
+		return &Parents{}
 	case OpReadlink:
 		return &Text{}
 	case OpAccessed:

@@ -73,6 +73,12 @@ func populated(t testing.TB, m Message) Message {
 		return &Ino{Ino: 1 << 40}
 	case *AttrReply:
 		return &AttrReply{Attr: testAttr}
+	case *Entered:
+		parent := testAttr
+		parent.Ino, parent.Mode = 1, 0o40755
+		return &Entered{Attr: testAttr, Parent: parent}
+	case *Parents:
+		return &Parents{Attrs: []meta.Attr{testAttr, {Ino: 1, Mode: 0o40700, Nlink: 3, UID: 1, GID: 1, Rdev: 1, Size: 1, Atime: 1, Mtime: 1, Ctime: 1}}}
 	case *SetAttr:
 		return &SetAttr{C: testCaller, Ino: 9, In: meta.SetAttrIn{Valid: meta.SetMode | meta.SetSize, Mode: 0o755, UID: 1, GID: 2, Size: 4096, Atime: 3, Mtime: 4, Ctime: 5}}
 	case *Make:
@@ -323,6 +329,7 @@ func TestFixedLayouts(t *testing.T) {
 	}{
 		{&Ino{}, 8},
 		{&AttrReply{}, attrSize},
+		{&Entered{}, 2 * attrSize},
 		{&StatFSReply{}, 16},
 		{&GetLayout{}, 24},
 		{&U64{}, 8},
