@@ -29,6 +29,12 @@
 // Negative entries are not tracked: the kernel caches a missing name for
 // the lease period only, and recalls drop it sooner.
 //
+// The client also answers two questions itself while its lease covers the
+// answer (cache.go): that an inode has no extended attribute of a name,
+// and a directory's attributes as the service sent them after this
+// client's own change in it. Recalls, seen on the connection's reader
+// before any later reply, and the client's own changes drop them.
+//
 // # Losing the session
 //
 // The client renews its session with every call and with heartbeats. If
