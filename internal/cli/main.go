@@ -38,7 +38,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"format", "VOL", "make VOL a new, empty volume", cmdFormat},
-		{"mount", "VOL|ferry://HOST:PORT MOUNTPOINT", "serve VOL on MOUNTPOINT (formats VOL on first use), or mount a service's volume", cmdMount},
+		{"mount", "VOL|ferry://HOST:PORT MNT", "serve VOL on MNT (formats it on first use) or mount a service's volume", cmdMount},
 		{"serve", "VOL --listen ADDR", "serve VOL to clients over the network", cmdServe},
 		{"status", "VOL", "describe a volume", cmdStatus},
 		{"fsck", "VOL", "check metadata against objects", cmdFsck},
@@ -93,7 +93,7 @@ func run(ctx context.Context, e *env, args []string) int {
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "usage: ferry COMMAND [ARGS]\n\ncommands:\n")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-22s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+		fmt.Fprintf(w, "  %-30s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
 	}
 	fmt.Fprintf(w, "\nRun \"ferry COMMAND -h\" for a command's arguments.\n")
 }
