@@ -93,7 +93,7 @@ func run(ctx context.Context, e *env, args []string) int {
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "usage: ferry COMMAND [ARGS]\n\ncommands:\n")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-30s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+		fmt.Fprintf(w, "  %-32s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
 	}
 	fmt.Fprintf(w, "\nRun \"ferry COMMAND -h\" for a command's arguments.\n")
 }
