@@ -28,13 +28,38 @@ type leasedCache struct {
 	stamps  [cacheBuckets]uint64
 	noXattr map[uint64]map[string]bool // inode → names it has no xattr of
 	dirs    map[uint64]meta.Attr       // directories' attributes after this client's change
+	// listing: every name of a directory this client made, kept by its
+	// own changes since; a lookup of a name not in it is answered
+	// without asking (the LOOKUP the kernel sends before each create).
+	listing map[uint64]map[string]struct{}
+	names   int // in all listings
 }
 
+// maxListed bounds the names kept in listings; past it they all go.
+const maxListed = 1 << 20
+
+// ownChange is what the client's own change to ino drops: remembered
+// attributes, not its listing (the change keeps that itself).
+func (lc *leasedCache) ownChange(ino uint64) {
+	lc.seq++
+	lc.stamps[ino%cacheBuckets] = lc.seq
+	delete(lc.noXattr, ino)
+	delete(lc.dirs, ino)
+}
+
+// changed drops everything the client remembers of ino: a recall, or the
+// kernel forgot it.
 func (lc *leasedCache) changed(ino uint64) {
 	lc.seq++
 	lc.stamps[ino%cacheBuckets] = lc.seq
 	delete(lc.noXattr, ino)
 	delete(lc.dirs, ino)
+	lc.dropListing(ino)
+}
+
+func (lc *leasedCache) dropListing(ino uint64) {
+	lc.names -= len(lc.listing[ino])
+	delete(lc.listing, ino)
 }
 
 func (lc *leasedCache) reset() {
@@ -42,7 +67,7 @@ func (lc *leasedCache) reset() {
 	for i := range lc.stamps {
 		lc.stamps[i] = lc.seq
 	}
-	lc.noXattr, lc.dirs = nil, nil
+	lc.noXattr, lc.dirs, lc.listing, lc.names = nil, nil, nil, 0
 }
 
 // onPushSync drops what the client remembers of recalled inodes, before
@@ -94,11 +119,72 @@ func (c *Client) rememberNoXattr(ino uint64, name string, snap uint64) {
 	c.cache.noXattr[ino][name] = true
 }
 
-// changedHere drops what the client remembers of ino after its own
-// change to it.
+// changedHere drops what the client remembers of ino's attributes after
+// its own change to it.
 func (c *Client) changedHere(ino uint64) {
 	c.mu.Lock()
-	c.cache.changed(ino)
+	c.cache.ownChange(ino)
+	c.mu.Unlock()
+}
+
+// startListing records that dir, just made by this client, has no names,
+// if nothing about it was recalled since snap.
+func (c *Client) startListing(dir uint64, snap uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cache.stamps[dir%cacheBuckets] > snap || c.lost {
+		return
+	}
+	if c.cache.listing == nil {
+		c.cache.listing = make(map[uint64]map[string]struct{})
+	}
+	c.cache.listing[dir] = make(map[string]struct{})
+}
+
+// listed updates dir's listing after this client's own change: name
+// added (ok) or removed; a failed change (the listing may be wrong)
+// drops it.
+func (c *Client) listed(dir uint64, name string, added bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, ok := c.cache.listing[dir]
+	switch {
+	case !ok:
+	case err != nil:
+		c.cache.dropListing(dir)
+	case added:
+		if _, had := l[name]; !had {
+			l[name] = struct{}{}
+			if c.cache.names++; c.cache.names > maxListed {
+				c.cache.listing, c.cache.names = nil, 0
+			}
+		}
+	default:
+		if _, had := l[name]; had {
+			delete(l, name)
+			c.cache.names--
+		}
+	}
+}
+
+// knownAbsent reports whether dir's listing says name is not there.
+func (c *Client) knownAbsent(dir uint64, name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, ok := c.cache.listing[dir]
+	if !ok {
+		return false
+	}
+	_, there := l[name]
+	return !there
+}
+
+// dropListings drops the listings of dirs.
+func (c *Client) dropListings(dirs ...uint64) {
+	c.mu.Lock()
+	for _, d := range dirs {
+		c.cache.dropListing(d)
+	}
 	c.mu.Unlock()
 }
 

@@ -2,6 +2,7 @@ package client
 
 import (
 	"log/slog"
+	"syscall"
 	"testing"
 
 	"github.com/ferryfs/ferry/internal/meta"
@@ -81,5 +82,53 @@ func TestLeasedCache(t *testing.T) {
 	c.withdrawAll()
 	if c.knownNoXattr(6, "a") {
 		t.Fatal("withdrawing everything left a remembered answer")
+	}
+}
+
+// A directory this client made answers lookups of names it never made
+// without asking, keeps up with the client's own changes, and is dropped
+// by a recall, a failed change or a rename.
+func TestLeasedListing(t *testing.T) {
+	c := newTestClient()
+	snap := c.cacheSnap()
+	c.startListing(10, snap)
+	if !c.knownAbsent(10, "a") {
+		t.Fatal("a new directory's listing does not answer")
+	}
+	c.listed(10, "a", true, nil)
+	if c.knownAbsent(10, "a") {
+		t.Fatal("a name this client made reads as absent")
+	}
+	c.listed(10, "a", false, nil)
+	if !c.knownAbsent(10, "a") {
+		t.Fatal("a name this client removed reads as present")
+	}
+	c.changedHere(10) // its own change to the directory's attributes
+	if !c.knownAbsent(10, "b") {
+		t.Fatal("the client's own change dropped the listing")
+	}
+	c.onPushSync(recallFrame(10))
+	if c.knownAbsent(10, "b") {
+		t.Fatal("a recall of the directory left its listing")
+	}
+
+	c.startListing(11, c.cacheSnap())
+	c.listed(11, "x", true, syscall.EEXIST)
+	if c.knownAbsent(11, "y") {
+		t.Fatal("a failed change left the listing")
+	}
+
+	snap = c.cacheSnap()
+	c.onPushSync(recallFrame(12)) // recalled while the mkdir was out
+	c.startListing(12, snap)
+	if c.knownAbsent(12, "z") {
+		t.Fatal("a listing was started for a directory recalled meanwhile")
+	}
+
+	c.startListing(13, c.cacheSnap())
+	c.startListing(14, c.cacheSnap())
+	c.dropListings(13, 14)
+	if c.knownAbsent(13, "q") || c.knownAbsent(14, "q") {
+		t.Fatal("dropListings left a listing")
 	}
 }

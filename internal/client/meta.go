@@ -24,10 +24,14 @@ func (c *Client) entryOp(ctx context.Context, op wire.Op, parent uint64, name st
 	snap := c.cacheSnap()
 	var r wire.Entered
 	err := c.call(ctx, op, req, &r)
+	c.listed(parent, name, true, err)
 	if err == nil {
 		c.named(parent, name, r.Attr.Ino)
 		if r.Parent.Ino == parent {
 			c.rememberDir(r.Parent, snap)
+		}
+		if op == wire.OpMkdir {
+			c.startListing(r.Attr.Ino, snap)
 		}
 	}
 	return r.Attr, err
@@ -35,7 +39,7 @@ func (c *Client) entryOp(ctx context.Context, op wire.Op, parent uint64, name st
 
 // removeOp runs unlink, rmdir or rename and records the directories'
 // attributes after the change.
-func (c *Client) removeOp(ctx context.Context, op wire.Op, req wire.Message, dirs ...uint64) error {
+func (c *Client) removeOp(ctx context.Context, op wire.Op, req wire.Message, name string, dirs ...uint64) error {
 	defer c.changing(dirs...)()
 	for _, d := range dirs {
 		c.changedHere(d)
@@ -46,6 +50,11 @@ func (c *Client) removeOp(ctx context.Context, op wire.Op, req wire.Message, dir
 	snap := c.cacheSnap()
 	var r wire.Parents
 	err := c.call(ctx, op, req, &r)
+	if op == wire.OpRename {
+		c.dropListings(dirs...)
+	} else {
+		c.listed(dirs[0], name, false, err)
+	}
 	if err == nil && op == wire.OpUnlink {
 		for _, a := range r.Attrs {
 			if a.Ino == dirs[0] {
@@ -57,6 +66,9 @@ func (c *Client) removeOp(ctx context.Context, op wire.Op, req wire.Message, dir
 }
 
 func (c *Client) Lookup(ctx context.Context, cl meta.Caller, parent uint64, name string) (meta.Attr, error) {
+	if c.knownAbsent(parent, name) {
+		return meta.Attr{}, &wire.RemoteError{Op: wire.OpLookup, Errno: syscall.ENOENT, Reason: "no such name (leased listing)"}
+	}
 	a, err := c.attr(ctx, wire.OpLookup, &wire.Entry{C: cl, Parent: parent, Name: name})
 	if err == nil {
 		c.named(parent, name, a.Ino)
@@ -117,15 +129,15 @@ func (c *Client) Link(ctx context.Context, cl meta.Caller, ino, newParent uint64
 }
 
 func (c *Client) Unlink(ctx context.Context, cl meta.Caller, parent uint64, name string) error {
-	return c.removeOp(ctx, wire.OpUnlink, &wire.Entry{C: cl, Parent: parent, Name: name}, parent)
+	return c.removeOp(ctx, wire.OpUnlink, &wire.Entry{C: cl, Parent: parent, Name: name}, name, parent)
 }
 
 func (c *Client) Rmdir(ctx context.Context, cl meta.Caller, parent uint64, name string) error {
-	return c.removeOp(ctx, wire.OpRmdir, &wire.Entry{C: cl, Parent: parent, Name: name}, parent)
+	return c.removeOp(ctx, wire.OpRmdir, &wire.Entry{C: cl, Parent: parent, Name: name}, name, parent)
 }
 
 func (c *Client) Rename(ctx context.Context, cl meta.Caller, oldParent uint64, oldName string, newParent uint64, newName string, flags uint32) error {
-	return c.removeOp(ctx, wire.OpRename, &wire.Rename{C: cl, OldParent: oldParent, OldName: oldName, NewParent: newParent, NewName: newName, Flags: flags}, oldParent, newParent)
+	return c.removeOp(ctx, wire.OpRename, &wire.Rename{C: cl, OldParent: oldParent, OldName: oldName, NewParent: newParent, NewName: newName, Flags: flags}, "", oldParent, newParent)
 }
 
 func (c *Client) Open(ctx context.Context, cl meta.Caller, ino uint64, flags uint32) (meta.Attr, error) {

@@ -89,10 +89,20 @@ func (h *handler) run(ctx context.Context, op wire.Op, payload []byte) []byte {
 				err = serr
 			}
 		}
-		h.s.recall(ctx, cs.changes, h.sess.id)
-		last := mutating(op) || attempt == maxReads
-		if len(grants) > 0 && !h.s.grant(h.sess.id, grants, snap, last) {
-			continue
+		if mutating(op) {
+			// The change is made: grant what it handed out, and if
+			// another session changed any of it since the call began
+			// (before this session held a lease to be recalled), tell
+			// this session as a recall would, ahead of the reply.
+			if raced := h.s.grantRaced(h.sess.id, grants, snap); len(raced) > 0 {
+				h.selfRecall(raced)
+			}
+			h.s.recall(ctx, cs.changes, h.sess.id)
+		} else {
+			h.s.recall(ctx, cs.changes, h.sess.id)
+			if len(grants) > 0 && !h.s.grant(h.sess.id, grants, snap, attempt == maxReads) {
+				continue
+			}
 		}
 		if err != nil {
 			return errReply(err)

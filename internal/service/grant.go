@@ -56,3 +56,19 @@ func (s *Service) grant(sess lease.SessionID, inos []uint64, snap uint64, force 
 	}
 	return true
 }
+
+// grantRaced gives sess leases on inos and returns those of them stamped
+// since snap: changed by another session while this one had no lease on
+// them yet.
+func (s *Service) grantRaced(sess lease.SessionID, inos []uint64, snap uint64) []uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var raced []uint64
+	for _, ino := range inos {
+		if s.stamps.changedSince([]uint64{ino}, snap) {
+			raced = append(raced, ino)
+		}
+		s.table.Grant(sess, ino)
+	}
+	return raced
+}

@@ -170,3 +170,14 @@ func mergeChanges(changes []meta.Change) []wire.RecallItem {
 	}
 	return items
 }
+
+// selfRecall tells the handler's own session that inos may have changed
+// in a way no recall reached it for (grantRaced). It is pushed ahead of
+// the call's reply and needs no acknowledgement (recall id 0).
+func (h *handler) selfRecall(inos []uint64) {
+	msg := &wire.Recall{}
+	for _, ino := range inos {
+		msg.Items = append(msg.Items, wire.RecallItem{Ino: ino, What: wire.ChangedAttr | wire.ChangedData})
+	}
+	h.push.Push(wire.OpRecall, 0, msg)
+}
