@@ -29,11 +29,14 @@
 // Negative entries are not tracked: the kernel caches a missing name for
 // the lease period only, and recalls drop it sooner.
 //
-// The client also answers two questions itself while its lease covers the
-// answer (cache.go): that an inode has no extended attribute of a name,
-// and a directory's attributes as the service sent them after this
-// client's own change in it. Recalls, seen on the connection's reader
-// before any later reply, and the client's own changes drop them.
+// The client also answers three questions itself while its lease covers
+// the answer (cache.go): that an inode has no extended attribute of a
+// name; a directory's attributes as the service sent them after this
+// client's own change in it; and, for a directory this client made, that
+// a name is not in it (it keeps the directory's names through its own
+// changes). Recalls, seen on the connection's reader before any later
+// reply, drop them; so does a change the service saw another session
+// make before this one held the lease (it pushes this session a recall).
 //
 // # Losing the session
 //
