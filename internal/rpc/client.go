@@ -138,6 +138,14 @@ func Connect(ctx context.Context, opts ClientOptions) (*Client, error) {
 	return cl, nil
 }
 
+// Connected reports whether the client has a connection to the service
+// now (it is reconnecting otherwise).
+func (cl *Client) Connected() bool {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.conn != nil
+}
+
 // Session returns the service's answer to the latest Hello.
 func (cl *Client) Session() wire.HelloReply {
 	cl.mu.Lock()

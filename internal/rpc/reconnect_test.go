@@ -82,6 +82,10 @@ func TestResend(t *testing.T) {
 		}
 		return err != nil
 	})
+	// The server closes its connections just after its listener: wait
+	// until the client saw its connection go, or the first run's answer
+	// could still reach it.
+	eventually(t, "the client to lose its connection", func() bool { return !cl.Connected() })
 	close(ts.gate) // the first run ends; its answer has no connection to go to
 	recv(t, closed, "the server to close")
 
