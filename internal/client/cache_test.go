@@ -16,7 +16,6 @@ func newTestClient() *Client {
 		names:    make(map[uint64][]entry),
 		busy:     make(map[uint64]int),
 		dropping: make(map[uint64]bool),
-		regrant:  make(map[uint64]bool),
 		opens:    make(map[uint64]int),
 	}
 }

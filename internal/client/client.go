@@ -54,7 +54,6 @@ type Client struct {
 	// may lose the lease the new lookup got; it is granted again once the
 	// forget is answered (sendForgets).
 	dropping map[uint64]bool
-	regrant  map[uint64]bool
 	opens    map[uint64]int // open files and holds, said again to a restarted service
 	cache    leasedCache    // cache.go
 	flushNo  chan struct{}  // wakes the forget sender
@@ -81,7 +80,6 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 		busy:     make(map[uint64]int),
 		dropping: make(map[uint64]bool),
 		opens:    make(map[uint64]int),
-		regrant:  make(map[uint64]bool),
 		flushNo:  make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -153,7 +151,7 @@ func (c *Client) Close() error {
 func (c *Client) call(ctx context.Context, op wire.Op, req, reply wire.Message) error {
 	err := c.rpc.Call(ctx, op, req, reply)
 	var re *wire.RemoteError
-	if errors.As(err, &re) && re.Errno == syscall.ESTALE && re.Reason == "session expired" {
+	if errors.As(err, &re) && re.Errno == syscall.ESTALE && re.Reason == wire.ReasonSessionExpired {
 		c.log.Warn("client: the service expired this session; opening a new one")
 		c.withdrawAll()
 		c.rpc.NewSession()
@@ -261,8 +259,7 @@ func (c *Client) sendForgets(ctx context.Context) {
 		c.mu.Lock()
 		for _, ino := range batch {
 			delete(c.dropping, ino)
-			if c.regrant[ino] {
-				delete(c.regrant, ino)
+			if c.refs[ino] > 0 { // looked up again since the forget was sent
 				again = append(again, ino)
 			}
 		}
@@ -313,9 +310,6 @@ func (c *Client) withdrawAll() {
 func (c *Client) Looked(ino uint64) {
 	c.mu.Lock()
 	c.refs[ino]++
-	if c.dropping[ino] {
-		c.regrant[ino] = true
-	}
 	c.mu.Unlock()
 }
 

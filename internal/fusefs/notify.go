@@ -173,29 +173,26 @@ func (n *notifyQueue) run() {
 			t := n.target
 			n.mu.Unlock()
 
-			var again []notice
+			retried := false
 			for _, x := range batch {
-				if n.deliver(t, x) == fuse.ENOENT && x.kind == noticeInode && n.handing != nil &&
-					x.tries < maxNoticeTries && n.handing(x.ino) {
+				if st := n.deliver(t, x); n.retry(x, st) {
+					// Queued again, counted again: delivered counts it
+					// with the batch it goes out with.
 					x.tries++
-					again = append(again, x)
-					continue
-				}
-				x.finish()
-			}
-			if len(again) > 0 {
-				time.Sleep(noticeRetry)
-				for _, x := range again {
-					if st := n.deliver(t, x); st == fuse.ENOENT && x.tries < maxNoticeTries && n.handing(x.ino) {
-						x.tries++
-						n.mu.Lock()
+					n.mu.Lock()
+					if !n.stopped {
 						n.q = append(n.q, x)
 						n.queued++
+						retried = true
 						n.mu.Unlock()
 						continue
 					}
-					x.finish()
+					n.mu.Unlock()
 				}
+				x.finish()
+			}
+			if retried {
+				time.Sleep(noticeRetry)
 			}
 
 			n.mu.Lock()
@@ -207,6 +204,14 @@ func (n *notifyQueue) run() {
 			n.mu.Unlock()
 		}
 	}
+}
+
+// retry reports whether x, delivered with status st, is to go again: an
+// inode invalidation that found the kernel without the inode while a
+// reply handing it the inode may be on its way.
+func (n *notifyQueue) retry(x notice, st fuse.Status) bool {
+	return st == fuse.ENOENT && x.kind == noticeInode && n.handing != nil &&
+		x.tries < maxNoticeTries && n.handing(x.ino)
 }
 
 func (n *notifyQueue) deliver(t notifier, x notice) fuse.Status {

@@ -14,17 +14,11 @@ import (
 // for none). A failure the service reports is a *wire.RemoteError carrying
 // its errno; a service out of reach for longer than Patience is EIO.
 func (cl *Client) Call(ctx context.Context, op wire.Op, req, reply wire.Message) error {
-	p, err := cl.call(ctx, op, req, nil)
+	p, err := cl.call(ctx, op, req)
 	if err != nil {
 		return err
 	}
 	return wire.DecodeReply(op, p, reply)
-}
-
-// CallRaw sends an encoded request payload and returns the reply payload
-// undecoded (errno first).
-func (cl *Client) CallRaw(ctx context.Context, op wire.Op, payload []byte) ([]byte, error) {
-	return cl.call(ctx, op, nil, payload)
 }
 
 // Unreachable is the error of a call the service did not answer within
@@ -40,13 +34,10 @@ func (e *Unreachable) Error() string {
 
 func (e *Unreachable) Unwrap() error { return syscall.EIO }
 
-func (cl *Client) call(ctx context.Context, op wire.Op, req wire.Message, raw []byte) ([]byte, error) {
+func (cl *Client) call(ctx context.Context, op wire.Op, req wire.Message) ([]byte, error) {
 	id := cl.nextID.Add(1)
 	frame, start := wire.BeginFrame(nil, wire.Header{Kind: wire.KindCall, Op: op, ID: id})
-	if req != nil {
-		frame = wire.Append(frame, req)
-	}
-	frame = append(frame, raw...)
+	frame = wire.Append(frame, req)
 	wire.EndFrame(frame, start)
 	c := &call{op: op, frame: frame, reply: make(chan result, 1)}
 

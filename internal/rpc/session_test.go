@@ -239,12 +239,4 @@ func TestRemoteError(t *testing.T) {
 	if !errors.As(err, &re) || !errors.Is(err, syscall.ENOSYS) || !strings.Contains(re.Reason, "op999") {
 		t.Fatalf("unknown op: %v", err)
 	}
-	raw, err := cl.CallRaw(bounded(t), opEcho, wire.Append(nil, &wire.Data{B: []byte("raw")}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d wire.Data
-	if err := wire.DecodeReply(opEcho, raw, &d); err != nil || string(d.B) != "raw" {
-		t.Fatalf("CallRaw answered %q, %v", d.B, err)
-	}
 }

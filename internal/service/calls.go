@@ -33,7 +33,7 @@ func (h *handler) Call(ctx context.Context, op wire.Op, id uint64, payload []byt
 	alive := s.table.Renew(sess.id, s.opts.Now())
 	s.mu.Unlock()
 	if !alive && op != wire.OpBye {
-		return wire.AppendReply(nil, syscall.ESTALE, "session expired", nil)
+		return wire.AppendReply(nil, syscall.ESTALE, wire.ReasonSessionExpired, nil)
 	}
 	if !mutating(op) {
 		return h.run(ctx, op, payload)
@@ -89,20 +89,14 @@ func (h *handler) run(ctx context.Context, op wire.Op, payload []byte) []byte {
 				err = serr
 			}
 		}
-		if mutating(op) {
-			// The change is made: grant what it handed out, and if
-			// another session changed any of it since the call began
-			// (before this session held a lease to be recalled), tell
-			// this session as a recall would, ahead of the reply.
-			if raced := h.s.grantRaced(h.sess.id, grants, snap); len(raced) > 0 {
-				h.selfRecall(raced)
-			}
-			h.s.recall(ctx, cs.changes, h.sess.id)
-		} else {
-			h.s.recall(ctx, cs.changes, h.sess.id)
-			if len(grants) > 0 && !h.s.grant(h.sess.id, grants, snap, attempt == maxReads) {
+		// Granted before the call's own recall stamps what it changed.
+		raced := h.s.grant(h.sess.id, grants, snap)
+		h.s.recall(ctx, cs.changes, h.sess.id)
+		if len(raced) > 0 {
+			if !mutating(op) && attempt < maxReads {
 				continue
 			}
+			h.selfRecall(raced) // ahead of the reply
 		}
 		if err != nil {
 			return errReply(err)

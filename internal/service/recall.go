@@ -172,7 +172,7 @@ func mergeChanges(changes []meta.Change) []wire.RecallItem {
 }
 
 // selfRecall tells the handler's own session that inos may have changed
-// in a way no recall reached it for (grantRaced). It is pushed ahead of
+// in a way no recall reached it for (grant). It is pushed ahead of
 // the call's reply and needs no acknowledgement (recall id 0).
 func (h *handler) selfRecall(inos []uint64) {
 	msg := &wire.Recall{}

@@ -24,6 +24,10 @@ func AppendReply(dst []byte, errno syscall.Errno, reason string, msg Message) []
 	return e.b
 }
 
+// ReasonSessionExpired is the reason of the ESTALE a service answers a
+// call of a session it expired with: the client opens a new session.
+const ReasonSessionExpired = "session expired"
+
 // RemoteError is a failure the service reported: an errno and its reason.
 // errors.As(err, &syscall.Errno) finds the errno.
 type RemoteError struct {
