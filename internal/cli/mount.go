@@ -158,7 +158,8 @@ func runMountRemote(ctx context.Context, log *slog.Logger, o mountOptions, ready
 	if err != nil {
 		return err
 	}
-	m, err := mount.StartRemote(c, o.vol, mnt, mount.Options{
+	m, err := mount.StartRemote(ctx, c, o.vol, mnt, mount.Options{
+		OpenStore:     openStore,
 		CacheBytes:    int64(o.cacheMB) << 20,
 		Debug:         o.debug,
 		Logger:        log,

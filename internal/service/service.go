@@ -29,6 +29,10 @@ type Options struct {
 	Objects   blob.Store
 	BlockSize int
 	Volume    string // the volume's uuid, told to clients
+	// Data is the address of the object store that clients may reach
+	// themselves (HelloReply.Data); empty: objects only through the
+	// service.
+	Data string
 	// LeasePeriod is how long a session lives without renewal.
 	LeasePeriod time.Duration
 	// RecallTimeout is how long a change waits for a holder to
@@ -225,6 +229,7 @@ func (s *Service) Accept(_ context.Context, h *wire.Hello, peer string, push rpc
 	reply := &wire.HelloReply{
 		Version: version, Session: uint64(id), Resumed: resumed,
 		LeasePeriod: int64(s.opts.LeasePeriod), BlockSize: uint32(s.opts.BlockSize), Volume: s.opts.Volume,
+		Data: s.opts.Data,
 	}
 	return &handler{s: s, sess: sess, push: push}, reply, nil
 }

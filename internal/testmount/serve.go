@@ -199,6 +199,9 @@ type RemoteOptions struct {
 	Patience time.Duration // 0: 30 s
 	Debug    bool
 	Logger   *slog.Logger
+	// OpenStore opens the object store the service names; nil: objects
+	// go through the service.
+	OpenStore client.OpenStore
 }
 
 // NewRemote mounts the volume of the service at addr on a temporary
@@ -223,7 +226,7 @@ func NewRemote(t testing.TB, addr string, opts RemoteOptions) *Remote {
 		t.Fatalf("connect to %s: %v", addr, err)
 	}
 	dir := t.TempDir()
-	m, err := mount.StartRemote(c, addr, dir, mount.Options{Debug: opts.Debug, Logger: opts.Logger})
+	m, err := mount.StartRemote(ctx, c, addr, dir, mount.Options{Debug: opts.Debug, Logger: opts.Logger, OpenStore: opts.OpenStore})
 	if err != nil {
 		c.Close()
 		t.Fatalf("mount %s: %v", addr, err)

@@ -74,6 +74,7 @@ func TestRejects(t *testing.T) {
 	}{
 		{"hello client", &Hello{Client: over(MaxClient)}},
 		{"hello reply volume", &HelloReply{Volume: over(MaxName)}},
+		{"hello reply data", &HelloReply{Data: over(MaxPath)}},
 		{"entry name", &Entry{Name: over(MaxName)}},
 		{"too many groups", &Entry{C: meta.Caller{Groups: make([]uint32, MaxGroups+1)}}},
 		{"make name", &Make{Name: over(MaxName)}},

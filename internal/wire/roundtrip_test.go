@@ -50,7 +50,7 @@ func populated(t testing.TB, m Message) Message {
 	case *Hello:
 		return &Hello{MinVersion: MinVersion, MaxVersion: Version, Session: 77, Next: 12, Client: "host-a:1234"}
 	case *HelloReply:
-		return &HelloReply{Version: Version, Session: 77, Resumed: true, LeasePeriod: int64(30 * time.Second), BlockSize: 4 << 20, Volume: "1b4e28ba-2fa1-11d2-883f-0016d3cca427"}
+		return &HelloReply{Version: Version, Session: 77, Resumed: true, LeasePeriod: int64(30 * time.Second), BlockSize: 4 << 20, Volume: "1b4e28ba-2fa1-11d2-883f-0016d3cca427", Data: "s3://bucket/vol?endpoint=http://127.0.0.1:9000"}
 	case *Empty:
 		return &Empty{}
 	case *Inos:
@@ -337,7 +337,7 @@ func TestFixedLayouts(t *testing.T) {
 		{&Empty{}, 0},
 		{&RecallAck{}, 8},
 		{&Hello{}, 2 + 2 + 8 + 8 + 4},
-		{&HelloReply{}, 2 + 8 + 1 + 8 + 4 + 4},
+		{&HelloReply{}, 2 + 8 + 1 + 8 + 4 + 4 + 4},
 		{&Blocks{Blocks: []chunk.Block{{Pieces: make([]chunk.Piece, 1)}}}, 4 + 12 + pieceSize},
 	}
 	for _, tt := range tests {

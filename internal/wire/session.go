@@ -32,6 +32,11 @@ type HelloReply struct {
 	LeasePeriod int64  // nanoseconds: renew well within this
 	BlockSize   uint32 // the volume's block size
 	Volume      string // the volume's uuid
+	// Data is the address of the volume's object store, for clients
+	// that can reach it to read and write objects themselves (an
+	// s3:// URL, without credentials); empty when objects are reached
+	// only through the service.
+	Data string
 }
 
 func (m *HelloReply) Encode(e *Encoder) {
@@ -41,11 +46,13 @@ func (m *HelloReply) Encode(e *Encoder) {
 	e.I64(m.LeasePeriod)
 	e.U32(m.BlockSize)
 	e.String(m.Volume)
+	e.String(m.Data)
 }
 
 func (m *HelloReply) Decode(d *Decoder) {
 	m.Version, m.Session, m.Resumed, m.LeasePeriod, m.BlockSize = d.U16(), d.U64(), d.Bool(), d.I64(), d.U32()
 	m.Volume = d.String(MaxName)
+	m.Data = d.String(MaxPath)
 }
 
 // Empty is a message without fields.

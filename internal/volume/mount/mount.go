@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/ferryfs/ferry/internal/chunk"
+	"github.com/ferryfs/ferry/internal/client"
 	"github.com/ferryfs/ferry/internal/fusefs"
 	"github.com/ferryfs/ferry/internal/volume"
 )
@@ -32,7 +33,11 @@ type Options struct {
 	// AdaptiveProcs: see fusefs.Options; for a process that only serves
 	// the mount.
 	AdaptiveProcs bool
-	Logger        *slog.Logger
+	// OpenStore, for a remote mount, opens the object store the service
+	// names, so that objects need not go through the service; nil: they
+	// always do.
+	OpenStore client.OpenStore
+	Logger    *slog.Logger
 }
 
 // Mount is a volume served on a mount point.

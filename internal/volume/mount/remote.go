@@ -1,6 +1,8 @@
 package mount
 
 import (
+	"context"
+
 	"github.com/ferryfs/ferry/internal/chunk"
 	"github.com/ferryfs/ferry/internal/client"
 	"github.com/ferryfs/ferry/internal/fusefs"
@@ -12,15 +14,16 @@ var _ fusefs.Lessee = (*client.Client)(nil)
 // StartRemote mounts the volume a service serves, reached through the
 // session c, on dir. The kernel caches names and attributes for an hour,
 // kept right by the service's recalls; missing names for the lease period.
-// File data goes through the service; the mount keeps its own bounded
-// cache of it.
-func StartRemote(c *client.Client, source, dir string, opts Options) (*Mount, error) {
+// File data goes to the volume's object store directly when opts.OpenStore
+// reaches the store the service names, else through the service; the mount
+// keeps its own bounded cache of it.
+func StartRemote(ctx context.Context, c *client.Client, source, dir string, opts Options) (*Mount, error) {
 	opts = opts.withDefaults()
 	dir, err := CheckMountPoint(dir)
 	if err != nil {
 		return nil, err
 	}
-	data := chunk.New(c.Objects(), c, chunk.Options{
+	data := chunk.New(c.DataStore(ctx, opts.OpenStore), c, chunk.Options{
 		BlockSize:  int(c.Hello().BlockSize),
 		CacheBytes: opts.CacheBytes,
 		DirtyBytes: opts.DirtyBytes,
