@@ -50,11 +50,11 @@ func TestRenameThenStat(t *testing.T) {
 		from, to := names[i%2], names[(i+1)%2]
 		// B looks at both names: the old one found, the new one missing,
 		// both now in its kernel's caches.
-		want, err := inoOf(b.Path("shared/"+from))
+		want, err := inoOf(b.Path("shared/" + from))
 		if err != nil {
 			t.Fatalf("trial %d: B stats %s before the rename: %v", i, from, err)
 		}
-		if _, err := inoOf(b.Path("shared/"+to)); err != syscall.ENOENT {
+		if _, err := inoOf(b.Path("shared/" + to)); err != syscall.ENOENT {
 			t.Fatalf("trial %d: B stats %s before the rename: %v, want ENOENT", i, to, err)
 		}
 
@@ -64,10 +64,10 @@ func TestRenameThenStat(t *testing.T) {
 		}
 		shared = append(shared, time.Since(t0))
 
-		if _, err := inoOf(b.Path("shared/"+from)); err != syscall.ENOENT {
+		if _, err := inoOf(b.Path("shared/" + from)); err != syscall.ENOENT {
 			t.Fatalf("trial %d: after the rename on A, B stats the old name %s: %v, want ENOENT", i, from, err)
 		}
-		got, err := inoOf(b.Path("shared/"+to))
+		got, err := inoOf(b.Path("shared/" + to))
 		if err != nil || got != want {
 			t.Fatalf("trial %d: after the rename on A, B stats the new name %s: inode %d, %v; want inode %d", i, to, got, err, want)
 		}
@@ -92,4 +92,3 @@ func percentiles(d []time.Duration) string {
 	at := func(p int) time.Duration { return s[min(len(s)*p/100, len(s)-1)].Round(time.Microsecond) }
 	return fmt.Sprintf("p50 %v, p99 %v (n=%d)", at(50), at(99), len(s))
 }
-
