@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -46,15 +47,26 @@ func (e *kindError) Unwrap() []error {
 	return []error{e.kind, e.cause}
 }
 
+// deniedCodes are the error codes of refused credentials or rights.
+// XAdminUserNotFound is versitygw's answer (with status 404) to an
+// unknown access key.
+var deniedCodes = map[string]bool{
+	"AccessDenied":          true,
+	"InvalidAccessKeyId":    true,
+	"SignatureDoesNotMatch": true,
+	"InvalidToken":          true,
+	"ExpiredToken":          true,
+	"XAdminUserNotFound":    true,
+}
+
 // classify returns the kind of an SDK error, or nil.
 func classify(err error) error {
 	switch status, code := httpStatus(err), apiCode(err); {
-	case code == "NoSuchKey" || (status == 404 && code != "NoSuchBucket"):
+	case code == "NoSuchKey" || status == 404 && (code == "" || code == "NotFound"):
 		return blob.ErrNotFound
 	case code == "NoSuchBucket":
 		return ErrNoBucket
-	case status == 401 || status == 403 || code == "InvalidAccessKeyId" ||
-		code == "SignatureDoesNotMatch" || code == "AccessDenied":
+	case deniedCodes[code] || status == 401 || status == 403:
 		return ErrDenied
 	}
 	if errors.Is(err, context.Canceled) {
@@ -129,7 +141,7 @@ func describe(err error) string {
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		s := api.ErrorCode()
-		if m := api.ErrorMessage(); m != "" {
+		if m := api.ErrorMessage(); m != "" && m != s {
 			s += ": " + m
 		}
 		if st := httpStatus(err); st != 0 {
@@ -143,6 +155,10 @@ func describe(err error) string {
 	var op *net.OpError
 	if errors.As(err, &op) {
 		return op.Error()
+	}
+	var ue *url.Error // its own message repeats the method and URL
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
 	}
 	for _, ctxErr := range []error{context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, ctxErr) {

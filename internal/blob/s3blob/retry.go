@@ -50,7 +50,7 @@ type attemptTimeoutError struct {
 }
 
 func (e *attemptTimeoutError) Error() string {
-	return fmt.Sprintf("%s: attempt timed out after %v", e.op, e.limit)
+	return fmt.Sprintf("%s: attempt timed out after %v", e.op, e.limit.Round(time.Millisecond))
 }
 
 func (e *attemptTimeoutError) Timeout() bool { return true }

@@ -205,11 +205,18 @@ func transport(c aws.HTTPClient, o Options) *http.Transport {
 	return tr
 }
 
-// checkBucket asks for the bucket with at most two attempts, so that a
-// wrong URL fails fast with a clear error.
+// checkBucket lists at most one key under the prefix, with at most two
+// attempts, so that a wrong URL fails fast with a clear error. A list
+// rather than HeadBucket: a HEAD answer has no body, so a service can only
+// say 404 or 403 where a GET names the cause (NoSuchBucket,
+// InvalidAccessKeyId, SignatureDoesNotMatch), and listing is a right the
+// store needs anyway.
 func (s *Store) checkBucket(ctx context.Context) error {
-	_, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(s.loc.Bucket)},
-		func(so *s3.Options) { so.RetryMaxAttempts = min(2, s.opts.MaxAttempts) })
+	_, err := s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+		Bucket:  &s.loc.Bucket,
+		Prefix:  aws.String(s.loc.Prefix),
+		MaxKeys: aws.Int32(1),
+	}, func(so *s3.Options) { so.RetryMaxAttempts = min(2, s.opts.MaxAttempts) })
 	if err == nil {
 		return nil
 	}

@@ -97,7 +97,7 @@ func ParseURL(raw string) (Location, error) {
 		switch name {
 		case "endpoint":
 			if msg := checkEndpoint(v); msg != "" {
-				return bad("endpoint %q: %s", v, msg)
+				return bad("endpoint %q: %s", redactEndpoint(v), msg)
 			}
 			loc.Endpoint = strings.TrimSuffix(v, "/")
 		case "region":
@@ -162,6 +162,9 @@ func checkPrefix(p string) string {
 }
 
 func checkEndpoint(v string) string {
+	if !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
+		return "want http://host[:port] or https://host[:port]"
+	}
 	e, err := url.Parse(v)
 	switch {
 	case err != nil:
@@ -201,8 +204,14 @@ func redact(raw string) string {
 	}
 	if q, err := url.ParseQuery(u.RawQuery); err == nil {
 		changed := false
-		for name := range q {
-			if name != "endpoint" && name != "region" && name != "profile" {
+		for name, vals := range q {
+			if name == "endpoint" {
+				for i, v := range vals {
+					if r := redactEndpoint(v); r != v {
+						vals[i], changed = r, true
+					}
+				}
+			} else if name != "region" && name != "profile" {
 				q[name] = []string{"REDACTED"}
 				changed = true
 			}
@@ -214,4 +223,14 @@ func redact(raw string) string {
 		u.RawQuery = "(unparsable query)"
 	}
 	return u.String()
+}
+
+// redactEndpoint hides the user information of an endpoint URL.
+func redactEndpoint(v string) string {
+	e, err := url.Parse(v)
+	if err != nil || e.User == nil {
+		return v
+	}
+	e.User = url.User("REDACTED")
+	return e.String()
 }
