@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -60,6 +62,24 @@ func (s *Store) Get(ctx context.Context, key string, off, length int64) ([]byte,
 			return data, err
 		}
 		s.log.Debug("s3blob: reading object failed, asking again", "key", key, "attempt", attempt, "err", err)
+		if err := backoff(ctx, attempt, s.opts.MaxBackoff); err != nil {
+			return nil, &blob.OpError{Op: "get", Key: key, Err: err}
+		}
+	}
+}
+
+// backoff waits before attempt+1: a random time up to 50ms·2^attempt,
+// capped at limit, as the SDK's retryer does; it returns early with the
+// context's error.
+func backoff(ctx context.Context, attempt int, limit time.Duration) error {
+	d := min(limit, 50*time.Millisecond<<min(attempt, 20))
+	t := time.NewTimer(rand.N(d + 1))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -92,10 +112,11 @@ func (s *Store) getOnce(ctx context.Context, key string, off, length int64) ([]b
 		data, err = io.ReadAll(body)
 	}
 	if err != nil {
+		werr := wrap(err)
 		if st.stalled() && ctx.Err() != nil {
-			err = fmt.Errorf("%w: response stalled for %v", ErrUnreachable, s.opts.AttemptTimeout)
+			werr = &kindError{kind: ErrUnreachable, msg: fmt.Sprintf("service unreachable: response stalled for %v", s.opts.AttemptTimeout), cause: err}
 		}
-		return nil, &blob.OpError{Op: "get", Key: key, Err: &bodyError{err: wrap(err)}}
+		return nil, &blob.OpError{Op: "get", Key: key, Err: &bodyError{err: werr}}
 	}
 	if in.Range != nil && out.ContentRange == nil {
 		// The service ignored the Range header and sent the whole object.

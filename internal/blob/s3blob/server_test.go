@@ -49,21 +49,30 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// versitygwVersion is the version scripts/versitygw.sh installs.
+const versitygwVersion = "v1.8.0"
+
 // versitygwBinary finds the server: $FERRY_VERSITYGW, the cache
 // directories scripts/versitygw.sh installs into, then $PATH. Without it
 // the test is skipped, or fails under CI=true.
 func versitygwBinary(tb testing.TB) string {
 	tb.Helper()
-	candidates := []string{os.Getenv("FERRY_VERSITYGW")}
-	if home, err := os.UserHomeDir(); err == nil {
-		candidates = append(candidates, filepath.Join(home, ".cache/ferry/bin/versitygw"))
+	if p := os.Getenv("FERRY_VERSITYGW"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			tb.Fatalf("FERRY_VERSITYGW: %v", err)
+		}
+		return p
 	}
-	candidates = append(candidates, "/var/cache/ferry/bin/versitygw")
+	name := "versitygw-" + versitygwVersion
+	candidates := []string{filepath.Join("/var/cache/ferry/bin", name)}
+	if dir, err := os.UserCacheDir(); err == nil {
+		candidates = append(candidates, filepath.Join(dir, "ferry/bin", name))
+	}
 	if p, err := exec.LookPath("versitygw"); err == nil {
 		candidates = append(candidates, p)
 	}
 	for _, c := range candidates {
-		if fi, err := os.Stat(c); c != "" && err == nil && fi.Mode().IsRegular() {
+		if fi, err := os.Stat(c); err == nil && fi.Mode().IsRegular() {
 			return c
 		}
 	}
