@@ -116,6 +116,10 @@ func bucketError(loc Location, err error) error {
 		msg = fmt.Sprintf("%s unreachable: %s", endpointName(loc), describe(err))
 	default:
 		msg = fmt.Sprintf("checking bucket %q: %s", loc.Bucket, describe(err))
+		switch apiCode(err) {
+		case "PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException":
+			msg += fmt.Sprintf(" (the bucket is not in region %s: set region= in the URL)", loc.Region)
+		}
 	}
 	return &kindError{kind: kind, msg: msg, cause: err}
 }
@@ -124,7 +128,7 @@ func endpointName(loc Location) string {
 	if loc.Endpoint != "" {
 		return loc.Endpoint
 	}
-	return "S3 in " + loc.Region
+	return "S3 in region " + loc.Region
 }
 
 // describe reduces an SDK error, which repeats the operation, the attempt

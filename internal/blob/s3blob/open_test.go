@@ -48,6 +48,14 @@ func TestOpenErrors(t *testing.T) {
 		addr := silentServer(t)
 		wantOpenErr(t, openErr(t, "s3://"+bucket+"?endpoint=http://"+addr, quick), ErrUnreachable, "unreachable")
 	})
+	t.Run("WrongRegion", func(t *testing.T) {
+		err := openErr(t, srv.url(bucket, "")+"&region=eu-west-3", quick)
+		wantOpenErr(t, err, nil, "eu-west-3")
+	})
+	t.Run("RegionFromEnvironment", func(t *testing.T) {
+		t.Setenv("AWS_REGION", "eu-west-3") // the URL names none
+		wantOpenErr(t, openErr(t, srv.url(bucket, ""), quick), nil, "not in region eu-west-3")
+	})
 	t.Run("BadURL", func(t *testing.T) {
 		wantOpenErr(t, openErr(t, "s3://"+bucket+"?secret_key=hunter2", quick), ErrBadURL, "credentials do not belong")
 	})
@@ -74,7 +82,7 @@ func openErr(t *testing.T, url string, opts Options) error {
 
 func wantOpenErr(t *testing.T, err, kind error, text string) {
 	t.Helper()
-	if !errors.Is(err, kind) || !strings.Contains(err.Error(), text) {
+	if kind != nil && !errors.Is(err, kind) || !strings.Contains(err.Error(), text) {
 		t.Fatalf("Open = %v\nwant kind %v, containing %q", err, kind, text)
 	}
 	if strings.Contains(err.Error(), "\n") {

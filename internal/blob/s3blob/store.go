@@ -122,9 +122,6 @@ func OpenLocation(ctx context.Context, loc Location, opts Options) (*Store, erro
 	if err := opts.fill(); err != nil {
 		return nil, fmt.Errorf("s3blob: open %s: %w", loc, err)
 	}
-	if loc.Region == "" {
-		loc.Region = DefaultRegion
-	}
 	s := &Store{loc: loc, log: opts.Logger, opts: opts}
 	ctx, cancel := context.WithTimeout(ctx, opts.OpenTimeout)
 	defer cancel()
@@ -155,8 +152,10 @@ func (s *Store) Close() error {
 func (s *Store) connect(ctx context.Context) error {
 	o := s.opts
 	loadOpts := []func(*config.LoadOptions) error{
-		config.WithRegion(s.loc.Region),
 		config.WithRetryer(func() aws.Retryer { return newRetryer(o) }),
+	}
+	if s.loc.Region != "" {
+		loadOpts = append(loadOpts, config.WithRegion(s.loc.Region))
 	}
 	if s.loc.Profile != "" {
 		loadOpts = append(loadOpts, config.WithSharedConfigProfile(s.loc.Profile))
@@ -165,6 +164,10 @@ func (s *Store) connect(ctx context.Context) error {
 	if err != nil {
 		return &kindError{msg: "AWS configuration: " + describe(err), cause: err}
 	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	s.loc.Region = cfg.Region
 	// Asked now, a missing key is reported as such rather than as a
 	// failed request.
 	if cfg.Credentials == nil {

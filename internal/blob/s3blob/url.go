@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// DefaultRegion is the region used when the URL names none. S3-compatible
-// services other than AWS mostly ignore it, but it is part of every
-// signature.
+// DefaultRegion is the region used when neither the URL nor the AWS
+// configuration (AWS_REGION, the profile) names one. S3-compatible services
+// other than AWS mostly ignore it, but it is part of every signature.
 const DefaultRegion = "us-east-1"
 
 // ErrBadURL is the kind of every error ParseURL returns.
@@ -25,7 +25,9 @@ type Location struct {
 	// Endpoint is the service's base URL (scheme and host, optionally a
 	// port); empty means AWS itself, found from Region.
 	Endpoint string
-	Region   string
+	// Region is the bucket's region; empty means the AWS configuration's,
+	// else DefaultRegion.
+	Region string
 	// Profile names a profile of the shared AWS configuration files;
 	// empty means the default (or AWS_PROFILE).
 	Profile string
@@ -33,25 +35,31 @@ type Location struct {
 
 // String returns the location as a URL that ParseURL accepts.
 func (l Location) String() string {
-	u := url.URL{Scheme: "s3", Host: l.Bucket, Path: "/" + l.Prefix}
-	q := url.Values{}
-	if l.Endpoint != "" {
-		q.Set("endpoint", l.Endpoint)
+	u := url.URL{Scheme: "s3", Host: l.Bucket}
+	if l.Prefix != "" {
+		u.Path = "/" + l.Prefix
 	}
-	if l.Region != "" && l.Region != DefaultRegion {
-		q.Set("region", l.Region)
+	var q []string
+	if l.Endpoint != "" {
+		// Checked by ParseURL to be scheme://host[:port], which needs no
+		// escaping and reads better without.
+		q = append(q, "endpoint="+l.Endpoint)
+	}
+	if l.Region != "" {
+		q = append(q, "region="+url.QueryEscape(l.Region))
 	}
 	if l.Profile != "" {
-		q.Set("profile", l.Profile)
+		q = append(q, "profile="+url.QueryEscape(l.Profile))
 	}
-	u.RawQuery = q.Encode()
+	u.RawQuery = strings.Join(q, "&")
 	return u.String()
 }
 
 // ParseURL parses an s3:// URL. The bucket is the host part; the path, if
 // any, is a key prefix (a trailing slash is added). Query parameters:
 // endpoint (http:// or https:// base URL of an S3-compatible service),
-// region (default us-east-1) and profile. Credentials in the URL
+// region (default: AWS_REGION or the profile's, else us-east-1) and
+// profile. Credentials in the URL
 // (access_key, secret_key, user:password@) are refused: a URL ends up in
 // shell history, process listings and volume configuration, so keys belong
 // in the environment or the AWS credentials file.
@@ -72,7 +80,7 @@ func ParseURL(raw string) (Location, error) {
 	if u.Opaque != "" {
 		return bad("want s3://bucket[/prefix]")
 	}
-	loc := Location{Bucket: u.Host, Region: DefaultRegion}
+	loc := Location{Bucket: u.Host}
 	if err := checkBucket(loc.Bucket); err != "" {
 		return bad("%s", err)
 	}

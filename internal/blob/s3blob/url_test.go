@@ -11,16 +11,17 @@ func TestParseURL(t *testing.T) {
 		raw  string
 		want Location
 	}{
-		{"s3://bucket", Location{Bucket: "bucket", Region: DefaultRegion}},
-		{"s3://bucket/", Location{Bucket: "bucket", Region: DefaultRegion}},
-		{"s3://bucket/vol", Location{Bucket: "bucket", Prefix: "vol/", Region: DefaultRegion}},
-		{"s3://bucket/vol/", Location{Bucket: "bucket", Prefix: "vol/", Region: DefaultRegion}},
-		{"s3://my.bucket-1/a/b/c", Location{Bucket: "my.bucket-1", Prefix: "a/b/c/", Region: DefaultRegion}},
+		{"s3://bucket", Location{Bucket: "bucket"}},
+		{"s3://bucket/", Location{Bucket: "bucket"}},
+		{"s3://bucket/vol", Location{Bucket: "bucket", Prefix: "vol/"}},
+		{"s3://bucket/vol/", Location{Bucket: "bucket", Prefix: "vol/"}},
+		{"s3://my.bucket-1/a/b/c", Location{Bucket: "my.bucket-1", Prefix: "a/b/c/"}},
 		{"s3://bucket/prefix?endpoint=http://127.0.0.1:9000&region=us-east-1",
 			Location{Bucket: "bucket", Prefix: "prefix/", Endpoint: "http://127.0.0.1:9000", Region: "us-east-1"}},
-		{"s3://bucket?endpoint=https://s3.example.com/", Location{Bucket: "bucket", Endpoint: "https://s3.example.com", Region: DefaultRegion}},
+		{"s3://bucket?endpoint=https://s3.example.com/", Location{Bucket: "bucket", Endpoint: "https://s3.example.com"}},
 		{"s3://bucket?region=eu-west-3&profile=backup", Location{Bucket: "bucket", Region: "eu-west-3", Profile: "backup"}},
-		{"s3://bucket/a%20b", Location{Bucket: "bucket", Prefix: "a b/", Region: DefaultRegion}},
+		{"s3://bucket/a%20b", Location{Bucket: "bucket", Prefix: "a b/"}},
+		{"s3://bucket?profile=a%26b%3Dc&region=x%20y", Location{Bucket: "bucket", Profile: "a&b=c", Region: "x y"}},
 	} {
 		got, err := ParseURL(c.raw)
 		if err != nil {
