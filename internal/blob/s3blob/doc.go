@@ -6,8 +6,9 @@
 //
 // A store is named by a URL, s3://bucket/prefix?endpoint=URL&region=R,
 // parsed by ParseURL: every key is stored under prefix; endpoint is the
-// service's base URL (omitted for AWS); region defaults to us-east-1; an
-// optional profile names a profile of the shared AWS files. Credentials
+// service's base URL (omitted for AWS); region defaults to AWS_REGION or
+// the profile's, else us-east-1; an optional profile names a profile of
+// the shared AWS files. Credentials
 // come from the standard AWS chain (AWS_ACCESS_KEY_ID and
 // AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws/credentials, then the
 // platform's own sources), never from the URL, which is refused if it
@@ -19,9 +20,10 @@
 // them: several services reject or mishandle the CRC32 checksums the SDK
 // otherwise adds.
 //
-// Open checks the bucket with one HeadBucket (after resolving the
-// credentials) within Options.OpenTimeout, and names the cause in one line:
-// ErrNoBucket, ErrDenied or ErrUnreachable.
+// Open resolves the credentials and lists at most one key of the bucket
+// (a HEAD answer names no cause, a listing's error does) within
+// Options.OpenTimeout, and names any cause in one line: ErrNoBucket,
+// ErrDenied or ErrUnreachable.
 //
 // # Requests, retries and timeouts
 //

@@ -146,9 +146,10 @@ func (s *Store) Close() error {
 }
 
 // connect builds the client: credentials from the standard chain, a
-// transport with bounded dial, TLS handshake and response header waits, the standard retryer with
-// the options' attempts and backoff, path-style addressing, and, off AWS,
-// checksums only where an operation requires them.
+// transport with bounded dial, TLS handshake and response header waits,
+// the standard retryer with the options' attempts and backoff, path-style
+// addressing, and, off AWS, checksums only where an operation requires
+// them.
 func (s *Store) connect(ctx context.Context) error {
 	o := s.opts
 	loadOpts := []func(*config.LoadOptions) error{
