@@ -173,10 +173,11 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(blob.Object) er
 	if err := ctx.Err(); err != nil {
 		return &blob.OpError{Op: "list", Key: prefix, Err: err}
 	}
-	pages := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
-		Bucket: &s.loc.Bucket,
-		Prefix: aws.String(s.loc.Prefix + prefix),
-	})
+	in := &s3.ListObjectsV2Input{Bucket: &s.loc.Bucket, Prefix: aws.String(s.loc.Prefix + prefix)}
+	if s.listPage > 0 {
+		in.MaxKeys = aws.Int32(s.listPage)
+	}
+	pages := s3.NewListObjectsV2Paginator(s.client, in)
 	last := ""
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)

@@ -20,6 +20,17 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestConformanceSmall runs the suite again with the smallest parts, so
+// that its large objects go up in parts, and listings of two keys a page.
+func TestConformanceSmall(t *testing.T) {
+	srv := startServer(t)
+	blobtest.Run(t, func(t *testing.T) blob.Store {
+		s := srv.open(t, srv.newBucket(t), "", Options{PartSize: minPartSize})
+		s.listPage = 2
+		return s
+	})
+}
+
 // TestPrefix checks that two stores with different prefixes in one bucket
 // see only their own objects, under keys without the prefix.
 func TestPrefix(t *testing.T) {

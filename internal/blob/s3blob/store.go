@@ -99,6 +99,9 @@ type Store struct {
 	// partDone, if set, is called after each part of a multipart upload
 	// succeeds (tests use it to fail an upload half way).
 	partDone func(part int32)
+	// listPage, if set, asks List for pages this small (tests use it to
+	// page through few keys); zero leaves the service's 1,000.
+	listPage int32
 }
 
 var _ blob.Store = (*Store)(nil)
