@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -64,10 +63,10 @@ func TestServerHung(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv.signal(syscall.SIGSTOP)
+	srv.stop()
 	wantUnreachable(t, s)
 
-	srv.signal(syscall.SIGCONT)
+	srv.resume()
 	if err := s.Put(ctx, "k2/after", []byte("after")); err != nil {
 		t.Fatalf("Put after the server resumed: %v", err)
 	}

@@ -162,10 +162,30 @@ func (srv *server) kill() {
 	srv.cmd = nil
 }
 
-// signal sends sig to the running server.
-func (srv *server) signal(sig syscall.Signal) {
-	if err := srv.cmd.Process.Signal(sig); err != nil {
-		srv.tb.Fatalf("signal versitygw: %v", err)
+// stop stops the server (SIGSTOP) and waits, at most 10s, until the
+// kernel says it is stopped: the signal takes effect asynchronously.
+func (srv *server) stop() {
+	if err := srv.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		srv.tb.Fatalf("stop versitygw: %v", err)
+	}
+	stat := fmt.Sprintf("/proc/%d/stat", srv.cmd.Process.Pid)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			srv.tb.Fatalf("stop versitygw: %v", err)
+		}
+		// The state follows the command name, which is in parentheses.
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && bytes.HasPrefix(b[i:], []byte(") T")) {
+			return
+		}
+	}
+	srv.tb.Fatalf("versitygw did not stop within 10s")
+}
+
+// resume resumes a stopped server.
+func (srv *server) resume() {
+	if err := srv.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		srv.tb.Fatalf("resume versitygw: %v", err)
 	}
 }
 
