@@ -30,7 +30,8 @@
 // Put stores an object in one PutObject up to Options.PartSize, and above
 // it in a multipart upload of parts of that size, several in flight; a
 // failed or canceled multipart Put aborts its upload, so that no parts are
-// left behind. Get maps (off, length) to an HTTP Range; a range that starts
+// left behind (an abort that fails too is logged; a bucket lifecycle rule
+// that aborts incomplete uploads removes what it left). Get maps (off, length) to an HTTP Range; a range that starts
 // past the end (416) reads as no bytes. Delete of a missing key succeeds.
 // List pages through ListObjectsV2, whose order is ascending byte order,
 // and fails if a service ever breaks it. Put is durable when it returns, so

@@ -88,7 +88,8 @@ func versitygwBinary(tb testing.TB) string {
 type server struct {
 	tb      testing.TB
 	bin     string
-	dir     string
+	dir     string // the buckets
+	home    string
 	addr    string
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when cmd has exited
@@ -97,13 +98,21 @@ type server struct {
 }
 
 // startServer starts versitygw on a free port over a new temporary
-// directory, and stops it when the test ends.
+// directory, and stops it when the test ends. A port taken by another
+// process between the search and the server's start costs another try.
 func startServer(tb testing.TB) *server {
 	tb.Helper()
-	srv := &server{tb: tb, bin: versitygwBinary(tb), dir: tb.TempDir(), addr: freeAddr(tb)}
-	srv.start()
+	srv := &server{tb: tb, bin: versitygwBinary(tb), dir: tb.TempDir(), home: tb.TempDir()}
 	tb.Cleanup(srv.kill)
-	return srv
+	var err error
+	for range 3 {
+		srv.addr = freeAddr(tb)
+		if err = srv.tryStart(); err == nil {
+			return srv
+		}
+	}
+	tb.Fatal(err)
+	return nil
 }
 
 func freeAddr(tb testing.TB) string {
@@ -116,38 +125,43 @@ func freeAddr(tb testing.TB) string {
 	return l.Addr().String()
 }
 
-// start runs the server and waits (at most 20s) until it answers.
+// start starts the server again, on the same port and directory.
 func (srv *server) start() {
-	tb := srv.tb
-	tb.Helper()
+	srv.tb.Helper()
+	if err := srv.tryStart(); err != nil {
+		srv.tb.Fatal(err)
+	}
+}
+
+// tryStart runs the server and waits (at most 20s) until it answers.
+func (srv *server) tryStart() error {
 	srv.out = &syncBuffer{}
 	cmd := exec.Command(srv.bin, "--access", testAccess, "--secret", testSecret,
 		"--port", srv.addr, "--quiet", "posix", srv.dir)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + srv.dir}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + srv.home}
 	cmd.Stdout, cmd.Stderr = srv.out, srv.out
 	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start versitygw: %v", err)
+		return fmt.Errorf("start versitygw: %v", err)
 	}
 	srv.cmd = cmd
 	exited := make(chan struct{})
 	srv.exited = exited
 	go func() { cmd.Wait(); close(exited) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		select {
 		case <-exited:
-			tb.Fatalf("versitygw exited at start: %s", srv.out)
+			srv.cmd = nil
+			return fmt.Errorf("versitygw exited at start: %s", srv.out)
 		default:
 		}
 		if c, err := net.DialTimeout("tcp", srv.addr, time.Second); err == nil {
 			c.Close()
-			return
+			return nil
 		}
 		if time.Now().After(deadline) {
 			srv.kill()
-			tb.Fatalf("versitygw did not listen on %s within 20s: %s", srv.addr, srv.out)
+			return fmt.Errorf("versitygw did not listen on %s within 20s: %s", srv.addr, srv.out)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 
