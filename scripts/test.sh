@@ -35,6 +35,8 @@ if [ ${#need[@]} -gt 0 ]; then
 	fi
 fi
 
+export FERRY_VERSITYGW="${FERRY_VERSITYGW:-$(bash scripts/versitygw.sh)}" # S3 server for internal/blob/s3blob
+
 say "gofmt"
 unformatted=$(gofmt -l .)
 if [ -n "$unformatted" ]; then
