@@ -155,7 +155,7 @@ func (cl *Client) reconnect() {
 	cc, reply, err := cl.dial(ctx)
 	cl.mu.Lock()
 	if err != nil {
-		if !cl.gaveUp && !cl.downAt.IsZero() && time.Since(cl.downAt) > cl.opts.Patience {
+		if !cl.gaveUp && !cl.downAt.IsZero() && (time.Since(cl.downAt) > cl.opts.Patience || Permanent(err)) {
 			cl.gaveUp = true
 			down := time.Since(cl.downAt)
 			cl.log.Error("rpc: service unreachable; failing calls with EIO until it is back", "for", down.Round(time.Second), "cause", err)
