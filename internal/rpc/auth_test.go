@@ -50,8 +50,8 @@ func TestAuthAdmits(t *testing.T) {
 				if err := echo(bounded(t), cl, "hello"); err != nil {
 					t.Fatal(err)
 				}
-				if got := logs.lines(`msg="client authenticated"`, "by=", tt.policy.String()); len(got) != 1 {
-					t.Errorf("want one line saying the client authenticated by %s; log:\n%s", tt.policy, logs)
+				if got := logs.lines(`msg="client admitted"`, "by=", tt.policy.String()); len(got) != 1 {
+					t.Errorf("want one line saying it admitted the client by %s; log:\n%s", tt.policy, logs)
 				}
 			})
 		}
@@ -200,7 +200,7 @@ func TestReconnectAuthenticates(t *testing.T) {
 	if err := echo(bounded(t), cl, "after"); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(logs.lines("client authenticated")); n != 2 {
+	if n := len(logs.lines("client admitted")); n != 2 {
 		t.Errorf("%d authentications, want 2 (the connect and the last reconnect):\n%s", n, logs)
 	}
 }

@@ -191,7 +191,7 @@ func (g *guard) admit(raw net.Conn) (net.Conn, error) {
 	default:
 		c = &prefixConn{Conn: c, pre: magic[:]}
 	}
-	g.log.Debug("client authenticated", "peer", peer, "listen", g.listen, "by", g.policy, "certificate", who)
+	g.log.Debug("client admitted", "peer", peer, "listen", g.listen, "by", g.policy, "certificate", who)
 	return c, nil
 }
 
