@@ -57,7 +57,7 @@ type pki struct {
 	ca, server, client *certs.Pair
 }
 
-func issue(t *testing.T, r certs.Request, ca *certs.Pair) *certs.Pair {
+func issue(t testing.TB, r certs.Request, ca *certs.Pair) *certs.Pair {
 	t.Helper()
 	p, err := certs.Issue(r, ca)
 	if err != nil {
@@ -66,7 +66,7 @@ func issue(t *testing.T, r certs.Request, ca *certs.Pair) *certs.Pair {
 	return p
 }
 
-func newPKI(t *testing.T, name string) *pki {
+func newPKI(t testing.TB, name string) *pki {
 	ca := issue(t, certs.Request{Kind: certs.CA, Name: name + " CA"}, nil)
 	return &pki{
 		ca:     ca,
