@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/ferryfs/ferry/internal/certs"
 	"github.com/ferryfs/ferry/internal/rpc"
@@ -126,6 +125,3 @@ func startGuarded(t *testing.T, ts *testService, a rpc.Addr, p rpc.Policy, log *
 func staticToken(s string) func() ([]byte, error) {
 	return func() ([]byte, error) { return []byte(s), nil }
 }
-
-// at is a clock stopped at t.
-func at(t time.Time) func() time.Time { return func() time.Time { return t } }
