@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -132,7 +134,8 @@ func TestAuthRefuses(t *testing.T) {
 }
 
 // TestTokenNotSentInTheClear checks that a client does not send a token
-// unencrypted off the machine unless told it may.
+// unencrypted off the machine unless told it may, and does not start TLS
+// without a name to check the service's certificate against.
 func TestTokenNotSentInTheClear(t *testing.T) {
 	far := rpc.Addr{Scheme: "vsock", CID: 3, Port: 7070}
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
@@ -140,6 +143,11 @@ func TestTokenNotSentInTheClear(t *testing.T) {
 	_, err := rpc.Connect(ctx, rpc.ClientOptions{Addrs: []rpc.Addr{far}, Credentials: &rpc.Credentials{Token: staticToken(goodToken)}})
 	if err == nil || !strings.Contains(err.Error(), "not sending the token unencrypted") || !rpc.Permanent(err) {
 		t.Fatalf("Connect: %v, want a permanent refusal to send the token", err)
+	}
+	p := newPKI(t, "ours")
+	_, err = rpc.Connect(ctx, rpc.ClientOptions{Addrs: []rpc.Addr{unixAddr(t)}, Credentials: &rpc.Credentials{TLS: p.clientTLS(nil)}})
+	if err == nil || !strings.Contains(err.Error(), "--tls-server-name") || !rpc.Permanent(err) {
+		t.Fatalf("TLS to a unix socket without a server name: %v", err)
 	}
 	for _, tt := range []struct {
 		addr  string
@@ -220,4 +228,18 @@ func TestGuardNeedsTLSForCertificates(t *testing.T) {
 	if _, err := rpc.Guard(ln, rpc.Policy{TLS: &tls.Config{}}, nil); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestRefusedOnUnixSocket checks that a refusal on a unix socket names
+// the process and user at the other end.
+func TestRefusedOnUnixSocket(t *testing.T) {
+	log, logs := newLog(slog.LevelInfo)
+	s := startGuarded(t, newTestService(), unixAddr(t), rpc.Policy{Token: []byte(goodToken)}, log)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if _, err := rpc.Connect(ctx, rpc.ClientOptions{Addrs: []rpc.Addr{s.addr}}); !rpc.Permanent(err) {
+		t.Fatalf("Connect without a token: %v", err)
+	}
+	peer := fmt.Sprintf(`peer="unix(pid %d, uid %d)"`, os.Getpid(), os.Getuid())
+	eventually(t, "the refusal naming "+peer, func() bool { return len(logs.lines("client refused", peer, "no token")) == 1 })
 }

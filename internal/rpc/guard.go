@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ferryfs/ferry/internal/wire"
+	"golang.org/x/sys/unix"
 )
 
 // Policy says how a listener admits clients, before it reads their Hello.
@@ -244,11 +245,21 @@ func (g *guard) lost(peer, reason string, err error) error {
 	return err
 }
 
-// peerName is how logs name the client of c.
+// peerName is how logs name the client of c: its address, or for a unix
+// socket the process and user at the other end.
 func peerName(c net.Conn) string {
 	peer := c.RemoteAddr().String()
 	if peer == "" || peer == "@" {
 		peer = c.LocalAddr().Network()
+		if uc, ok := c.(*net.UnixConn); ok {
+			if rc, err := uc.SyscallConn(); err == nil {
+				var cred *unix.Ucred
+				rc.Control(func(fd uintptr) { cred, _ = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) })
+				if cred != nil {
+					peer = fmt.Sprintf("unix(pid %d, uid %d)", cred.Pid, cred.Uid)
+				}
+			}
+		}
 	}
 	return peer
 }
