@@ -92,8 +92,9 @@ func TestEncryptedMount(t *testing.T) {
 }
 
 // TestTokenMount serves with a token on a TLS listener: a FUSE mount
-// presenting the token works; ferry mount with a wrong token (from
-// $FERRY_TOKEN) or none is refused at once, and serve logs each refusal.
+// presenting the token works, and goes on working through a restart of
+// the service; ferry mount with a wrong token (from $FERRY_TOKEN) or none
+// is refused at once, and serve logs each refusal.
 func TestTokenMount(t *testing.T) {
 	testmount.RequireFUSE(t)
 	pki := makePKI(t)
@@ -129,6 +130,19 @@ func TestTokenMount(t *testing.T) {
 	}
 	if b, err := os.ReadFile(m.Path("f")); err != nil || string(b) != "with a token" {
 		t.Fatalf("read back %q, %v", b, err)
+	}
+	// A restarted service (same listener, same token) takes the mount
+	// back: the reconnect runs TLS and presents the token again.
+	svc.Stop(t)
+	svc.Restart(t)
+	if err := os.WriteFile(m.Path("g"), []byte("after the restart"), 0o644); err != nil {
+		t.Fatalf("write after the restart: %v", err)
+	}
+	if n := strings.Count(svc.Logs(), `msg="session connected"`); n != 2 {
+		t.Errorf("%d sessions connected, want 2 (the mount, then its reconnect):\n%s", n, svc.Logs())
+	}
+	if n := strings.Count(svc.Logs(), `auth="TLS + token"`); n != 2 {
+		t.Errorf("the restarted service does not admit by TLS + token:\n%s", svc.Logs())
 	}
 }
 
