@@ -183,7 +183,8 @@ func TestReconnectAuthenticates(t *testing.T) {
 		defer mu.Unlock()
 		return []byte(tok), nil
 	}}
-	cl := connect(t, rpc.ClientOptions{Credentials: cr, Patience: time.Hour}, s1.addr)
+	clientLog, clog := newLog(slog.LevelInfo)
+	cl := connect(t, rpc.ClientOptions{Credentials: cr, Patience: time.Hour, Logger: clientLog}, s1.addr)
 	if err := echo(bounded(t), cl, "before"); err != nil {
 		t.Fatal(err)
 	}
@@ -200,6 +201,9 @@ func TestReconnectAuthenticates(t *testing.T) {
 	var un *rpc.Unreachable
 	if !errors.As(err, &un) || !errors.Is(err, syscall.EIO) {
 		t.Fatalf("call while refused: %v, want EIO", err)
+	}
+	if n := len(clog.lines("level=ERROR", "the service refused this client", "bad token")); n != 1 {
+		t.Errorf("the client logged the refusal %d times, want once:\n%s", n, clog)
 	}
 	mu.Lock()
 	tok = goodToken
