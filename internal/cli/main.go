@@ -40,6 +40,7 @@ func commands() []command {
 		{"format", "VOL", "make VOL a new, empty volume", cmdFormat},
 		{"mount", "VOL|ferry://HOST:PORT MNT", "serve VOL on MNT (formats it on first use) or mount a service's volume", cmdMount},
 		{"serve", "VOL --listen ADDR", "serve VOL to clients over the network", cmdServe},
+		{"certs", "KIND DIR", "make a CA, a server or client certificate, or a token", cmdCerts},
 		{"status", "VOL", "describe a volume", cmdStatus},
 		{"fsck", "VOL", "check metadata against objects", cmdFsck},
 		{"gc", "VOL", "delete objects nothing references", cmdGC},

@@ -25,9 +25,10 @@ type mountOptions struct {
 	cacheMB    int
 	patience   time.Duration // how long calls wait for an unreachable service
 	level      slog.Level
+	sec        *mountSecurity // TLS and token flags, for a service
 }
 
-const mountSynopsis = "VOL|ferry://HOST:PORT[,HOST:PORT] MOUNTPOINT [-d] [--debug] [--cache-mb N] [--patience D] [--log-level L]"
+const mountSynopsis = "VOL|ferry://HOST:PORT[,HOST:PORT] MOUNTPOINT [-d] [--debug] [--cache-mb N] [--patience D] [--tls-ca F [--tls-cert F --tls-key F]] [--token-file F] [-v] [--log-level L]"
 
 func cmdMount(ctx context.Context, e *env, args []string) error {
 	fl := newFlags(e, "mount", mountSynopsis)
@@ -37,10 +38,13 @@ func cmdMount(ctx context.Context, e *env, args []string) error {
 	fl.IntVar(&o.cacheMB, "cache-mb", mount.DefaultCacheBytes>>20, "MiB of memory for cached file data")
 	fl.DurationVar(&o.patience, "patience", time.Minute, "with a service: how long calls wait for it while it is unreachable, then fail with EIO")
 	level := logLevelFlag(fl, slog.LevelInfo)
+	o.sec = mountSecurityFlags(fl)
+	verbose := verboseFlag(fl, level)
 	pos, err := parseArgs(fl, args, 2)
 	if err != nil {
 		return err
 	}
+	verbose()
 	if o.cacheMB < 0 {
 		fmt.Fprintf(e.stderr, "ferry mount: --cache-mb must not be negative\n")
 		fl.Usage()
@@ -67,6 +71,9 @@ func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logg
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: o.level}))
 	if isRemote(o.vol) {
 		return runMountRemote(ctx, log, o, ready)
+	}
+	if o.sec.set() {
+		return errors.New("--tls-* and --token-file are for a service's volume (ferry://...), not a local one")
 	}
 	vol, err := filepath.Abs(o.vol)
 	if err != nil {
@@ -154,10 +161,15 @@ func runMountRemote(ctx context.Context, log *slog.Logger, o mountOptions, ready
 		return err
 	}
 	limitGoMemory(int64(o.cacheMB)<<20 + mount.DefaultDirtyBytes)
-	c, err := client.Connect(ctx, client.Options{Addrs: addrs, Patience: o.patience, Logger: log})
+	cr, err := o.sec.credentials()
 	if err != nil {
 		return err
 	}
+	c, err := client.Connect(ctx, client.Options{Addrs: addrs, Patience: o.patience, Credentials: cr, Logger: log})
+	if err != nil {
+		return err
+	}
+	log.Info("session connected", "session", c.Hello().Session, "service", o.vol, "auth", o.sec.describe(cr))
 	m, err := mount.StartRemote(ctx, c, o.vol, mnt, mount.Options{
 		OpenStore:     openStore,
 		CacheBytes:    int64(o.cacheMB) << 20,

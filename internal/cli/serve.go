@@ -15,10 +15,10 @@ import (
 	"github.com/ferryfs/ferry/internal/volume"
 )
 
-const serveSynopsis = "VOL --listen ADDR [--listen ADDR ...] [--lease D] [--recall-timeout D] [--async] [--log-level L]"
+const serveSynopsis = "VOL --listen ADDR[?tls=1&token-file=PATH&insecure=1] [--listen ADDR ...] [--tls-cert F --tls-key F [--tls-client-ca F]] [--lease D] [--recall-timeout D] [--async] [-v] [--log-level L]"
 
 // listenFlag collects repeated --listen addresses.
-type listenFlag []rpc.Addr
+type listenFlag []listenSpec
 
 func (l *listenFlag) String() string {
 	var s []string
@@ -29,7 +29,7 @@ func (l *listenFlag) String() string {
 }
 
 func (l *listenFlag) Set(v string) error {
-	a, err := rpc.ParseAddr(v)
+	a, err := parseListen(v)
 	if err != nil {
 		return err
 	}
@@ -40,15 +40,18 @@ func (l *listenFlag) Set(v string) error {
 func cmdServe(ctx context.Context, e *env, args []string) error {
 	fl := newFlags(e, "serve", serveSynopsis)
 	var listen listenFlag
-	fl.Var(&listen, "listen", "address to serve on: tcp://HOST:PORT, unix:///PATH or vsock://CID:PORT (repeatable)")
+	fl.Var(&listen, "listen", "address to serve on: tcp://HOST:PORT, unix:///PATH or vsock://CID:PORT, with ?tls=1, ?token-file=PATH, ?insecure=1 (repeatable)")
+	sec := serveSecurityFlags(fl)
 	lease := fl.Duration("lease", service.DefaultLeasePeriod, "lease period: a client not heard from for this long loses its session")
 	recall := fl.Duration("recall-timeout", service.DefaultRecallTimeout, "how long a change waits for a client to acknowledge a recall")
 	async := fl.Bool("async", false, "acknowledge changes before they are durable (a crash of the service may lose changes acknowledged since the last fsync)")
 	level := logLevelFlag(fl, slog.LevelInfo)
+	verbose := verboseFlag(fl, level)
 	pos, err := parseArgs(fl, args, 1)
 	if err != nil {
 		return err
 	}
+	verbose()
 	if len(listen) == 0 {
 		fmt.Fprintf(e.stderr, "ferry serve: --listen is required\n")
 		fl.Usage()
@@ -59,12 +62,15 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		fl.Usage()
 		return errUsage
 	}
+	if err := sec.resolve(listen); err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: *level}))
 	return runServe(ctx, log, pos[0], listen, service.Options{LeasePeriod: *lease, RecallTimeout: *recall, Async: *async, Logger: log})
 }
 
 // runServe serves vol on every address until ctx ends.
-func runServe(ctx context.Context, log *slog.Logger, vol string, listen []rpc.Addr, opts service.Options) error {
+func runServe(ctx context.Context, log *slog.Logger, vol string, listen []listenSpec, opts service.Options) error {
 	if os.Getenv("GOMAXPROCS") == "" {
 		// This process exists to serve; one processor for metadata
 		// calls, all of them while file data moves (package procs).
@@ -93,14 +99,14 @@ func runServe(ctx context.Context, log *slog.Logger, vol string, listen []rpc.Ad
 	errc := make(chan error, len(listen))
 	var lns int
 	for _, a := range listen {
-		ln, err := rpc.Listen(a)
+		ln, err := a.listen(log)
 		if err != nil {
 			srv.Close()
 			svc.Close()
 			return errors.Join(err, v.Close())
 		}
 		lns++
-		log.Info("serving", "volume", v.Dir, "listen", a.Scheme+"://"+ln.Addr().String())
+		log.Info("serving", "volume", v.Dir, "listen", a.Scheme+"://"+ln.Addr().String(), "auth", a.policy.String())
 		go func() { errc <- srv.Serve(ln) }()
 	}
 	select {

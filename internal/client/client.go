@@ -34,6 +34,9 @@ type Options struct {
 	Addrs    []rpc.Addr
 	Patience time.Duration // how long calls wait for an unreachable service
 	Logger   *slog.Logger
+
+	// Credentials, if set, secure and authenticate every connection.
+	Credentials *rpc.Credentials
 }
 
 // Client is a session with a service.
@@ -102,6 +105,8 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 		OnPush:     c.onPush,
 		OnPushSync: c.onPushSync,
 		OnSession:  c.onSession,
+
+		Credentials: opts.Credentials,
 	})
 	if err != nil {
 		return nil, err

@@ -155,10 +155,14 @@ func (cl *Client) reconnect() {
 	cc, reply, err := cl.dial(ctx)
 	cl.mu.Lock()
 	if err != nil {
-		if !cl.gaveUp && !cl.downAt.IsZero() && time.Since(cl.downAt) > cl.opts.Patience {
+		if !cl.gaveUp && !cl.downAt.IsZero() && (time.Since(cl.downAt) > cl.opts.Patience || Permanent(err)) {
 			cl.gaveUp = true
 			down := time.Since(cl.downAt)
-			cl.log.Error("rpc: service unreachable; failing calls with EIO until it is back", "for", down.Round(time.Second), "cause", err)
+			msg := "rpc: service unreachable; failing calls with EIO until it is back"
+			if Permanent(err) {
+				msg = "rpc: the service refused this client; failing calls with EIO until it admits it"
+			}
+			cl.log.Error(msg, "for", down.Round(time.Second), "cause", err)
 			cl.failPending(func(op wire.Op) error { return &Unreachable{Op: op, For: down} })
 		}
 		cl.mu.Unlock()

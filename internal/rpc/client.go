@@ -44,6 +44,8 @@ type ClientOptions struct {
 	Patience time.Duration
 	// DialTimeout bounds one connection attempt. Zero means 5 s.
 	DialTimeout time.Duration
+	// Credentials, if set, secure and authenticate every connection.
+	Credentials *Credentials
 	Logger      *slog.Logger
 }
 
@@ -165,7 +167,7 @@ func (cl *Client) dial(ctx context.Context) (*clientConn, *wire.HelloReply, erro
 		}
 		var re *wire.RemoteError
 		if errors.As(err, &re) {
-			return nil, nil, fmt.Errorf("%s refused the session: %s", a, re.Reason)
+			return nil, nil, &Refused{Addr: a, Errno: re.Errno, Reason: re.Reason}
 		}
 		errs = append(errs, err)
 	}
@@ -173,7 +175,7 @@ func (cl *Client) dial(ctx context.Context) (*clientConn, *wire.HelloReply, erro
 }
 
 func (cl *Client) dialOne(ctx context.Context, a Addr) (*clientConn, *wire.HelloReply, error) {
-	c, err := Dial(ctx, a)
+	c, err := cl.opts.Credentials.dial(ctx, a)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect to %s: %w", a, err)
 	}

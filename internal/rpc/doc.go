@@ -9,6 +9,14 @@
 // pushes written by a frameWriter that coalesces what queues up while a
 // write is under way).
 //
+// Who may open a session is settled below the Hello: a listener wrapped
+// by Guard admits each connection by its Policy (TLS 1.3, client
+// certificates checked against a CA, a token compared in constant time)
+// before the Server reads anything of it, and answers a refused client's
+// Hello with EACCES and the reason; a Client presents its Credentials on
+// every connect and reports a refusal as Permanent, which fails calls at
+// once instead of after its patience.
+//
 // What a session means (leases, recalls, exactly-once replies) is
 // package service's; rpc only moves frames, admits connections through
 // an Acceptor and drops a connection whose peer sends a frame that is

@@ -275,6 +275,10 @@ func (h *handler) Detached(err error) {
 // end closes a session at once (Bye) or after it expired: its leases go
 // and what it had open is released.
 func (s *Service) end(sess *session, why string) {
+	cause := ""
+	if why == "expired" {
+		cause = expiryCause(sess)
+	}
 	sess.mu.Lock()
 	opens := sess.opens
 	sess.opens = make(map[uint64]int)
@@ -292,7 +296,7 @@ func (s *Service) end(sess *session, why string) {
 	if err := s.meta.CloseSession(ctx, uint64(sess.id)); err != nil {
 		s.log.Warn("removing an ended session's records failed", "session", uint64(sess.id), "cause", err)
 	}
-	s.log.Info("session ended", "session", uint64(sess.id), "client", sess.client, "why", why, "open_files", len(opens))
+	s.logEnded(sess, why, cause, len(opens))
 }
 
 // kick re-arms the lease clock.

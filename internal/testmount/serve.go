@@ -27,6 +27,7 @@ type ServeOptions struct {
 	Lease         time.Duration // 0: 2 s
 	RecallTimeout time.Duration // 0: 1 s
 	Listen        string        // 0: tcp://127.0.0.1:0
+	Args          []string      // more arguments of serve (--tls-cert F ...)
 }
 
 // Service is a `ferry serve` process of the built binary, on a fresh
@@ -96,8 +97,8 @@ func StartServe(t testing.TB, opts ServeOptions) *Service {
 func (s *Service) start(t testing.TB, listen string) {
 	t.Helper()
 	from := len(s.Logs())
-	line := fmt.Sprintf("exec %s serve %s --listen %s --lease %s --recall-timeout %s 2>>%s",
-		s.bin, s.VolDir, listen, s.opts.Lease, s.opts.RecallTimeout, s.log)
+	line := fmt.Sprintf("exec %s serve %s --listen %s --lease %s --recall-timeout %s%s 2>>%s",
+		s.bin, s.VolDir, shellQuote(listen), s.opts.Lease, s.opts.RecallTimeout, shellArgs(s.opts.Args), s.log)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := fmt.Fprintln(s.in, line); err != nil {
@@ -182,7 +183,11 @@ func (s *Service) signal(t testing.TB, sig syscall.Signal) {
 // Restart starts the service again on the same volume and address.
 func (s *Service) Restart(t testing.TB) {
 	t.Helper()
-	s.start(t, s.Addr)
+	listen := s.Addr
+	if _, q, ok := strings.Cut(s.opts.Listen, "?"); ok {
+		listen += "?" + q // how it admits clients
+	}
+	s.start(t, listen)
 }
 
 // Remote is a mount of a service's volume, served by this test process.
@@ -202,6 +207,8 @@ type RemoteOptions struct {
 	// OpenStore opens the object store the service names; nil: objects
 	// go through the service.
 	OpenStore client.OpenStore
+
+	Credentials *rpc.Credentials // TLS and token, if the service asks
 }
 
 // NewRemote mounts the volume of the service at addr on a temporary
@@ -221,7 +228,7 @@ func NewRemote(t testing.TB, addr string, opts RemoteOptions) *Remote {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := client.Connect(ctx, client.Options{Addrs: addrs, Patience: opts.Patience, Logger: opts.Logger})
+	c, err := client.Connect(ctx, client.Options{Addrs: addrs, Patience: opts.Patience, Logger: opts.Logger, Credentials: opts.Credentials})
 	if err != nil {
 		t.Fatalf("connect to %s: %v", addr, err)
 	}
@@ -266,6 +273,18 @@ func kernelStacks(pid int) string {
 	for _, task := range tasks {
 		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stack", pid, task.Name()))
 		fmt.Fprintf(&b, "thread %s:\n%s", task.Name(), st)
+	}
+	return b.String()
+}
+
+// shellQuote quotes s for sh: a listen address may hold ? and &.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// shellArgs is args quoted for sh, each after a space.
+func shellArgs(args []string) string {
+	var b strings.Builder
+	for _, a := range args {
+		b.WriteString(" " + shellQuote(a))
 	}
 	return b.String()
 }
