@@ -198,7 +198,7 @@ func (l *Lease) renew(last time.Time) {
 	giveUp := period - margin(period)
 	tick := time.NewTicker(period / 4)
 	defer tick.Stop()
-	deadline := time.NewTimer(giveUp - time.Now().Sub(last))
+	deadline := time.NewTimer(giveUp - time.Since(last))
 	defer deadline.Stop()
 	var err error
 	for {
@@ -221,7 +221,7 @@ func (l *Lease) renew(last time.Time) {
 			return
 		case err == nil:
 			last = sent
-			deadline.Reset(giveUp - time.Now().Sub(last))
+			deadline.Reset(giveUp - time.Since(last))
 		default:
 			l.opts.Logger.Warn("active: renewing the lease failed", "err", err)
 		}
