@@ -15,4 +15,3 @@ func populatedLock(m Message) Message {
 	}
 	return nil
 }
-
