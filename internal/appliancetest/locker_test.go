@@ -106,6 +106,7 @@ type locker struct {
 	cmd     *exec.Cmd
 	in      io.WriteCloser
 	replies chan string
+	killed  bool
 }
 
 func startLocker(t *testing.T) *locker {
@@ -166,10 +167,23 @@ func (l *locker) do(format string, args ...any) string {
 	return l.reply()
 }
 
+// kill ends the child with SIGKILL. A child blocked in a lock request
+// exits only once the file system answered the kernel's interrupt.
 func (l *locker) kill() {
-	if l.cmd.ProcessState == nil {
-		l.cmd.Process.Kill()
-		l.in.Close()
+	if l.killed {
+		return
+	}
+	l.killed = true
+	l.cmd.Process.Kill()
+	l.in.Close()
+	done := make(chan struct{})
+	go func() {
 		l.cmd.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		l.t.Errorf("locker: still alive 30s after SIGKILL: a lock request was not answered")
 	}
 }

@@ -271,3 +271,25 @@ func TestLocksAcrossServiceRestart(t *testing.T) {
 		t.Fatalf("B's fcntl lock after A unlocked: %v", err)
 	}
 }
+
+// TestOFDLocksAcrossClients: an open file description lock (F_OFD_SETLK)
+// goes at the last close of its file, which the kernel tells only by
+// RELEASE.
+func TestOFDLocksAcrossClients(t *testing.T) {
+	_, a, b := twoMounts(t, testmount.ServeOptions{})
+	fa, err := os.OpenFile(a.Path("g"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fa.Close()
+	fb := openRW(t, b.Path("g"))
+	if err := setlk(fa, unix.F_OFD_SETLK, unix.F_WRLCK, 0, 0); err != nil {
+		t.Fatalf("A's OFD lock: %v", err)
+	}
+	wantBlocked(t, setlk(fb, unix.F_SETLK, unix.F_RDLCK, 0, 1), "B's lock under A's OFD lock")
+	done := make(chan error, 1)
+	go func() { done <- setlk(fb, unix.F_SETLKW, unix.F_WRLCK, 0, 0) }()
+	notYet(t, done, "B's F_SETLKW")
+	fa.Close()
+	granted(t, done, "B's F_SETLKW after A closed the OFD lock's file")
+}

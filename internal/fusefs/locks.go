@@ -118,7 +118,7 @@ func (f *fileSystem) GetLk(cancel <-chan struct{}, in *fuse.LkIn, out *fuse.LkOu
 		return f.status("getlk", in.NodeId, err)
 	}
 	out.Lk = fuse.FileLock{Typ: syscall.F_UNLCK}
-	if b.Type != locks.Unlock {
+	if b.Type == locks.Read || b.Type == locks.Write {
 		// The kernel takes no offset past OFFSET_MAX (EIO).
 		out.Lk = fuse.FileLock{Start: min(b.Start, math.MaxInt64), End: min(b.End, math.MaxInt64), Pid: b.Pid, Typ: syscall.F_RDLCK}
 		if b.Type == locks.Write {
