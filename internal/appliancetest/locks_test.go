@@ -293,3 +293,4 @@ func TestOFDLocksAcrossClients(t *testing.T) {
 	fa.Close()
 	granted(t, done, "B's F_SETLKW after A closed the OFD lock's file")
 }
+

@@ -32,6 +32,9 @@ import (
 //     is released with the handle. A process that locked through it
 //     has closed it by then: its FLUSH released its POSIX locks and
 //     struck it from the handle's owners.
+//
+// Linux does not send locks on directories to FUSE file systems: those
+// stay each kernel's own.
 type Locker interface {
 	// GetLock returns a lock of another owner in the way of l, or one of
 	// Type locks.Unlock.
