@@ -293,4 +293,3 @@ func TestOFDLocksAcrossClients(t *testing.T) {
 	fa.Close()
 	granted(t, done, "B's F_SETLKW after A closed the OFD lock's file")
 }
-
