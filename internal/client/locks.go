@@ -37,30 +37,45 @@ type holder struct {
 // lockState is guarded by its mutex, which is taken under no other lock.
 type lockState struct {
 	mu      sync.Mutex
-	changed map[uint64]chan struct{} // closed at the next push of the inode
+	changed map[uint64]*watch // inodes that blocked locks wait on
 	held    map[holder]bool
 }
 
-// changedCh returns a channel closed at the next push naming ino.
-func (s *lockState) changedCh(ino uint64) <-chan struct{} {
+// watch is closed at the next push naming its inode; n counts the
+// waiters that use it.
+type watch struct {
+	ch chan struct{}
+	n  int
+}
+
+// watch returns a channel closed at the next push naming ino, and a
+// function to call once it is no longer needed.
+func (s *lockState) watch(ino uint64) (<-chan struct{}, func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.changed == nil {
-		s.changed = make(map[uint64]chan struct{})
+		s.changed = make(map[uint64]*watch)
 	}
-	ch := s.changed[ino]
-	if ch == nil {
-		ch = make(chan struct{})
-		s.changed[ino] = ch
+	w := s.changed[ino]
+	if w == nil {
+		w = &watch{ch: make(chan struct{})}
+		s.changed[ino] = w
 	}
-	return ch
+	w.n++
+	return w.ch, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if w.n--; w.n == 0 && s.changed[ino] == w {
+			delete(s.changed, ino)
+		}
+	}
 }
 
 func (s *lockState) pushed(ino uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ch := s.changed[ino]; ch != nil {
-		close(ch)
+	if w := s.changed[ino]; w != nil {
+		close(w.ch)
 		delete(s.changed, ino)
 	}
 }
@@ -123,7 +138,7 @@ func (c *Client) SetLock(ctx context.Context, ino uint64, l locks.Lock, wait boo
 	}
 	var retry *time.Timer
 	for {
-		changed := c.locks.changedCh(ino)
+		changed, done := c.locks.watch(ino)
 		// A call under way runs to its end even if the caller gives up:
 		// the caller must learn whether it got the lock.
 		err := c.call(context.WithoutCancel(ctx), wire.OpSetLk, lkOf(ino, l, wait), nil)
@@ -131,6 +146,7 @@ func (c *Client) SetLock(ctx context.Context, ino uint64, l locks.Lock, wait boo
 			c.locks.mark(h, false)
 		}
 		if !wait || !errors.Is(err, syscall.EAGAIN) {
+			done()
 			return err
 		}
 		if retry == nil {
@@ -143,7 +159,9 @@ func (c *Client) SetLock(ctx context.Context, ino uint64, l locks.Lock, wait boo
 		case <-changed:
 		case <-retry.C:
 		case <-ctx.Done():
+			done()
 			return fmt.Errorf("wait for a lock on inode %d: %w", ino, syscall.EINTR)
 		}
+		done()
 	}
 }
