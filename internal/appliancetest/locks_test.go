@@ -293,3 +293,59 @@ func TestOFDLocksAcrossClients(t *testing.T) {
 	fa.Close()
 	granted(t, done, "B's F_SETLKW after A closed the OFD lock's file")
 }
+
+// TestWritesUnderLockSeenByNextHolder: what a client wrote under a lock
+// is what the next holder of the lock reads, with both files open all
+// along (no close-to-open to lean on): an unlock commits the writes
+// first, and the commit recalls the other client's cached pages.
+func TestWritesUnderLockSeenByNextHolder(t *testing.T) {
+	_, a, b := twoMounts(t, testmount.ServeOptions{})
+	fa := openRW(t, a.Path("f"))
+	fb := openRW(t, b.Path("f"))
+	buf := make([]byte, 64)
+	for i, kind := range []string{"fcntl", "flock", "fcntl", "flock"} {
+		w, r := fa, fb
+		if i%2 == 1 {
+			w, r = fb, fa
+		}
+		lock := func(f *os.File) error {
+			if kind == "flock" {
+				return flock(f, unix.LOCK_EX)
+			}
+			return setlk(f, unix.F_SETLKW, unix.F_WRLCK, 0, 0)
+		}
+		unlock := func(f *os.File) error {
+			if kind == "flock" {
+				return flock(f, unix.LOCK_UN)
+			}
+			return setlk(f, unix.F_SETLK, unix.F_UNLCK, 0, 0)
+		}
+		// The reader reads (and caches) the old contents first.
+		if _, err := r.ReadAt(buf, 0); err != nil && err != io.EOF {
+			t.Fatal(err)
+		}
+		if err := lock(w); err != nil {
+			t.Fatal(err)
+		}
+		want := []byte("round " + strconv.Itoa(i) + " by " + kind)
+		if _, err := w.WriteAt(want, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := unlock(w); err != nil {
+			t.Fatal(err)
+		}
+		if err := lock(r); err != nil {
+			t.Fatal(err)
+		}
+		n, err := r.ReadAt(buf, 0)
+		if err != nil && err != io.EOF {
+			t.Fatal(err)
+		}
+		if got := string(buf[:n]); !strings.HasPrefix(got, string(want)) {
+			t.Fatalf("round %d (%s): the next holder read %q, want %q", i, kind, got, want)
+		}
+		if err := unlock(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
