@@ -185,7 +185,9 @@ func (f *fileSystem) Writev(cancel <-chan struct{}, in *fuse.WriteIn, data [][]b
 
 // Flush runs at every close(2) of a writable handle: buffered writes are
 // committed so that an error (ENOSPC, EIO) reaches close, and so that the
-// next open anywhere sees them (close-to-open).
+// next open anywhere sees them (close-to-open). With shared locks every
+// handle gets FLUSH, and it first releases the closer's POSIX locks
+// (locks.go).
 func (f *fileSystem) Flush(cancel <-chan struct{}, in *fuse.FlushIn) fuse.Status {
 	f.flushLocks(in)
 	h, ok := f.files.get(in.Fh)
