@@ -49,12 +49,13 @@ func newLockWorld(t *testing.T, paths ...string) *lockWorld {
 	t.Cleanup(self.close)
 	w := &lockWorld{owners: []lockDoer{self, startLocker(t), startLocker(t)}, paths: paths}
 	for i, o := range w.owners {
-		w.fds = append(w.fds, w.open(t, o, paths[i]))
+		w.fds = append(w.fds, openIn(t, o, paths[i]))
 	}
 	return w
 }
 
-func (w *lockWorld) open(t *testing.T, o lockDoer, path string) string {
+// openIn opens path in owner o and returns the descriptor.
+func openIn(t *testing.T, o lockDoer, path string) string {
 	t.Helper()
 	r := o.do("open %s", path)
 	fd, ok := strings.CutPrefix(r, "ok ")
@@ -71,7 +72,7 @@ func (w *lockWorld) step(t *testing.T, i int, cmd string) string {
 	t.Helper()
 	if cmd == "reopen" {
 		r := w.owners[i].do("close %s", w.fds[i])
-		w.fds[i] = w.open(t, w.owners[i], w.paths[i])
+		w.fds[i] = openIn(t, w.owners[i], w.paths[i])
 		return r
 	}
 	r := w.owners[i].do(cmd, w.fds[i])

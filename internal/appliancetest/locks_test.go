@@ -179,11 +179,7 @@ func TestLockOwnersOnOneMount(t *testing.T) {
 	_, a, b := twoMounts(t, testmount.ServeOptions{})
 	fa := openRW(t, a.Path("f"))
 	child := startLocker(t)
-	r := child.do("open %s", a.Path("f"))
-	fd, ok := strings.CutPrefix(r, "ok ")
-	if !ok {
-		t.Fatalf("child open: %s", r)
-	}
+	fd := openIn(t, child, a.Path("f"))
 	if r := child.do("setlk %s w 10 10 nb", fd); r != "ok" {
 		t.Fatalf("child's lock: %s", r)
 	}
@@ -217,11 +213,7 @@ func TestLocksOfKilledClient(t *testing.T) {
 	kpid := mountProcess(t, svc.Addr, kdir)
 	fa := openRW(t, a.Path("f"))
 	child := startLocker(t)
-	r := child.do("open %s", filepath.Join(kdir, "f"))
-	fd, ok := strings.CutPrefix(r, "ok ")
-	if !ok {
-		t.Fatalf("child open: %s", r)
-	}
+	fd := openIn(t, child, filepath.Join(kdir, "f"))
 	for _, cmd := range []string{"flock %s ex nb", "setlk %s w 0 0 nb"} {
 		if r := child.do(cmd, fd); r != "ok" {
 			t.Fatalf("%s: %s", cmd, r)
