@@ -210,10 +210,10 @@ func (s Set) sorted() Set {
 	return c
 }
 
-// DropSession returns s without the locks of session, and whether any
-// went.
-func (s Set) DropSession(session uint64) (Set, bool) {
-	next := slices.DeleteFunc(slices.Clone(s), func(l Lock) bool { return l.Owner.Session == session })
+// DropSessions returns s without the locks of the sessions drop says,
+// and whether any went.
+func (s Set) DropSessions(drop func(session uint64) bool) (Set, bool) {
+	next := slices.DeleteFunc(slices.Clone(s), func(l Lock) bool { return drop(l.Owner.Session) })
 	return next, len(next) != len(s)
 }
 

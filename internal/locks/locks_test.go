@@ -121,11 +121,11 @@ func TestConflict(t *testing.T) {
 
 func TestDropSession(t *testing.T) {
 	s := Set{px(a, Write, 0, 9), fl(a2, Read), px(b, Read, 0, 9)}
-	next, changed := s.DropSession(1)
+	next, changed := s.DropSessions(func(s uint64) bool { return s == 1 })
 	if !changed || !slices.Equal(next, Set{px(b, Read, 0, 9)}) || !s.Held(1) || next.Held(1) || !next.Held(2) {
-		t.Fatalf("DropSession(1) = %v %v", next, changed)
+		t.Fatalf("DropSessions(session 1) = %v %v", next, changed)
 	}
-	if _, changed := next.DropSession(1); changed {
+	if _, changed := next.DropSessions(func(s uint64) bool { return s == 1 }); changed {
 		t.Fatal("dropping a session without locks changed the set")
 	}
 }

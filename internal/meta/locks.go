@@ -128,6 +128,24 @@ func (fs *FS) Locks(ctx context.Context, ino uint64) (locks.Set, error) {
 // locks changed. CloseSession does it too; a caller that wants to wake
 // the waiters of those inodes calls it first.
 func (fs *FS) DropLocks(ctx context.Context, session uint64) ([]uint64, error) {
+	return fs.dropLocks(ctx, func(s uint64) bool { return s == session })
+}
+
+// DropStrayLocks releases the locks of every session not in sessions: a
+// service that starts calls it with the sessions it recorded, so that a
+// lock a session took as it ended (a call that raced with its end) does
+// not outlive it.
+func (fs *FS) DropStrayLocks(ctx context.Context, sessions []uint64) ([]uint64, error) {
+	keep := make(map[uint64]bool, len(sessions))
+	for _, s := range sessions {
+		keep[s] = true
+	}
+	return fs.dropLocks(ctx, func(s uint64) bool { return !keep[s] })
+}
+
+// dropLocks releases the locks of the sessions drop says and returns the
+// inodes whose locks changed.
+func (fs *FS) dropLocks(ctx context.Context, drop func(session uint64) bool) ([]uint64, error) {
 	var inos []uint64
 	prefix := []byte{tagLock}
 	err := fs.update(ctx, func(t *tx) error {
@@ -146,7 +164,7 @@ func (fs *FS) DropLocks(ctx context.Context, session uint64) ([]uint64, error) {
 				fs.corrupt(k)
 				return true, nil // fsck reports it; the other sessions' locks stay
 			}
-			if next, ch := s.DropSession(session); ch {
+			if next, ch := s.DropSessions(drop); ch {
 				changes = append(changes, change{binary.BigEndian.Uint64(k[1:]), next})
 			}
 			return true, nil

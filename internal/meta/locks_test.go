@@ -112,6 +112,16 @@ func TestLocksOfEndedSession(t *testing.T) {
 	if s := must[locks.Set](t)(fs.Locks(ctx, f.Ino)); !slices.Equal(s, locks.Set{lk(2, 3, locks.Read, 0, 9)}) {
 		t.Fatalf("locks of f: %v", s)
 	}
+	// A lock of a session nobody recorded goes when the service starts.
+	if _, err := fs.SetLock(ctx, g.Ino, lk(5, 3, locks.Read, 0, 9)); err != nil {
+		t.Fatal(err)
+	}
+	if inos := must[[]uint64](t)(fs.DropStrayLocks(ctx, []uint64{1, 2})); !slices.Equal(inos, []uint64{g.Ino}) {
+		t.Fatalf("DropStrayLocks changed %v, want %v", inos, []uint64{g.Ino})
+	}
+	if s := must[locks.Set](t)(fs.Locks(ctx, f.Ino)); len(s) != 1 {
+		t.Fatalf("DropStrayLocks dropped a recorded session's lock: %v", s)
+	}
 	if err := fs.CloseSession(ctx, 2); err != nil {
 		t.Fatal(err)
 	}

@@ -104,6 +104,31 @@ func (s *Service) dropLocks(sess *session) {
 	}
 }
 
+// dropStrayLocks drops, as the service starts, the locks of sessions it
+// did not record (meta.DropStrayLocks).
+func (s *Service) dropStrayLocks(ctx context.Context, sessions []uint64) {
+	inos, err := s.meta.DropStrayLocks(ctx, sessions)
+	if err != nil {
+		s.log.Warn("dropping the locks of unrecorded sessions failed", "cause", err)
+	} else if len(inos) > 0 {
+		s.log.Info("dropped the locks of unrecorded sessions", "inodes", len(inos))
+	}
+}
+
+// live reports whether sess is still one of the service's sessions.
+func (s *Service) live(sess *session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[sess.id] == sess
+}
+
+// sessionEnded is the failure of a call whose session ended under it:
+// the client opens a new session and sends the call again.
+type sessionEnded struct{}
+
+func (sessionEnded) Error() string { return wire.ReasonSessionExpired }
+func (sessionEnded) Unwrap() error { return syscall.ESTALE }
+
 func isLockOp(op wire.Op) bool { return op == wire.OpGetLk || op == wire.OpSetLk }
 
 // lockOf is the lock a request of sess asks for.
@@ -135,6 +160,12 @@ func (h *handler) serveLock(ctx context.Context, op wire.Op, r *wire.Lk) (wire.M
 	changed, err := s.meta.SetLock(ctx, r.Ino, l)
 	if r.Wait && !errors.Is(err, syscall.EAGAIN) {
 		s.lockWaits.remove(r.Ino, sess)
+	}
+	if err == nil && l.Type != locks.Unlock && !s.live(sess) {
+		// The session ended while the lock was taken: its end may have
+		// dropped its locks before this one committed.
+		s.dropLocks(sess)
+		return nil, nil, sessionEnded{}
 	}
 	if changed {
 		if !s.opts.Async {
