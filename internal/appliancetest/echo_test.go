@@ -18,6 +18,10 @@ import (
 const echoEnv = "FERRY_TEST_ECHO"
 
 func TestMain(m *testing.M) {
+	if os.Getenv(lockerEnv) != "" {
+		lockerMain()
+		return
+	}
 	if addr := os.Getenv(echoEnv); addr != "" {
 		echoServe(addr)
 		return

@@ -62,6 +62,8 @@ type Client struct {
 	flushNo  chan struct{}  // wakes the forget sender
 	lost     bool           // everything was withdrawn; not renewed since
 
+	locks lockState // file locks (locks.go)
+
 	stop chan struct{}
 	done chan struct{}
 }

@@ -47,8 +47,17 @@
 // pages, entries). It does the same when a reconnect finds the session
 // gone (the service restarted).
 //
+// # File locks
+//
+// flock and fcntl locks are the service's (locks.go): a blocked lock asks
+// again at each OpLocksChanged push and every few seconds, and the client
+// remembers which lock owners may hold locks, so that a close by any
+// other costs no round trip.
+//
 // # Locks
 //
 // Client.mu guards the lease bookkeeping and the in-flight directory
 // counts. It is never held across a call to the service or to the kernel.
+// lockState.mu guards the lock bookkeeping; it is taken under no other
+// lock.
 package client

@@ -7,8 +7,13 @@ import (
 	"github.com/ferryfs/ferry/internal/wire"
 )
 
-// onPush handles a Push from the service: a recall.
+// onPush handles a Push from the service: a recall, or a change of
+// locks somebody waits for (locks.go).
 func (c *Client) onPush(h wire.Header, p []byte) {
+	if h.Op == wire.OpLocksChanged {
+		c.locksChanged(p)
+		return
+	}
 	if h.Op != wire.OpRecall {
 		c.log.Warn("client: unknown push from the service", "op", h.Op)
 		return

@@ -70,9 +70,12 @@
 //   - ASYNC_READ, PARALLEL_DIROPS and the splice flags, as go-fuse sets.
 //
 // Not negotiated: the writeback cache (it breaks coherence between
-// clients and disables passthrough), and FLOCK/POSIX locks
-// (the kernel's local locks are right for a single mount; several clients
-// need locks held by the server). LSEEK (SEEK_DATA/SEEK_HOLE) and
+// clients and disables passthrough), and, on an embedded mount,
+// FLOCK/POSIX locks (the kernel's local locks are right for a single
+// mount). A mount of a service negotiates both: its locks are the
+// service's, and SETLKW is the one request an INTERRUPT ends (EINTR,
+// which the kernel restarts for a handler with SA_RESTART); locks.go
+// says how locks end at close. LSEEK (SEEK_DATA/SEEK_HOLE) and
 // COPY_FILE_RANGE answer ENOSYS once, and the kernel stops asking.
 //
 // # Data
@@ -105,7 +108,7 @@
 // # Locks
 //
 // Each lock here guards one small structure and is never held across a
-// call out of the package: handleTable.mu, groupCache.mu, notifyQueue.mu,
+// call out of the package: handleTable.mu, lockOwners.mu, groupCache.mu, notifyQueue.mu,
 // kernelRefs.mu, procGovernor.mu (held while it sets GOMAXPROCS), and
 // Server.unmountMu (held across an unmount; it takes none of the others).
 package fusefs

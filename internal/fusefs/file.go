@@ -23,7 +23,7 @@ import (
 // share), writable handles do get FLUSH, and close commits: another
 // client's stat after the close sees the new size and times.
 func (f *fileSystem) openFlags(writable bool) uint32 {
-	if writable && f.opts.CommitOnClose {
+	if writable && f.opts.CommitOnClose || f.locker != nil { // locks.go: FLUSH releases locks
 		return fuse.FOPEN_KEEP_CACHE
 	}
 	return fuse.FOPEN_KEEP_CACHE | fuse.FOPEN_NOFLUSH
@@ -185,8 +185,11 @@ func (f *fileSystem) Writev(cancel <-chan struct{}, in *fuse.WriteIn, data [][]b
 
 // Flush runs at every close(2) of a writable handle: buffered writes are
 // committed so that an error (ENOSPC, EIO) reaches close, and so that the
-// next open anywhere sees them (close-to-open).
+// next open anywhere sees them (close-to-open). With shared locks every
+// handle gets FLUSH, and it first releases the closer's POSIX locks
+// (locks.go).
 func (f *fileSystem) Flush(cancel <-chan struct{}, in *fuse.FlushIn) fuse.Status {
+	f.flushLocks(in)
 	h, ok := f.files.get(in.Fh)
 	if !ok || !h.writable {
 		return fuse.OK
@@ -198,6 +201,7 @@ func (f *fileSystem) Flush(cancel <-chan struct{}, in *fuse.FlushIn) fuse.Status
 
 // Release ends an open. Nobody waits for its reply, so errors are logged.
 func (f *fileSystem) Release(cancel <-chan struct{}, in *fuse.ReleaseIn) {
+	f.releaseLocks(in)
 	h, ok := f.files.remove(in.Fh)
 	if !ok {
 		f.log.Warn("fuse: release of unknown handle", "fh", in.Fh, "ino", in.NodeId)

@@ -25,6 +25,9 @@ type fileSystem struct {
 	refs   *kernelRefs
 	procs  *procs.Governor // nil unless Options.AdaptiveProcs
 
+	locker     Locker     // nil: the kernel keeps locks itself (locks.go)
+	lockOwners lockOwners // owners that locked through each handle
+
 	// onInit receives the server once INIT is answered; the notification
 	// worker writes through it.
 	onInit func(*fuse.Server)

@@ -111,6 +111,7 @@ func mount(mountpoint string, m Meta, data dataPath, opts Options) (*Server, err
 		return nil, err
 	}
 	f := newFileSystem(m, data, opts)
+	f.locker, _ = m.(Locker)
 	s := &Server{fs: f, notify: newNotifyQueue(f.log), log: f.log, mnt: mnt, done: make(chan struct{})}
 	f.onInit = func(fs *fuse.Server) { s.notify.start(fs) }
 	if l, ok := m.(Lessee); ok {
@@ -118,7 +119,7 @@ func mount(mountpoint string, m Meta, data dataPath, opts Options) (*Server, err
 	}
 	f.invalidate = func(ino uint64) { s.notify.push(notice{kind: noticeInode, ino: ino, off: -1}) }
 
-	srv, err := fuse.NewServer(f, mnt, mountOptions(f.opts, os.Geteuid() == 0))
+	srv, err := fuse.NewServer(f, mnt, f.withLocks(mountOptions(f.opts, os.Geteuid() == 0)))
 	if err != nil {
 		s.notify.stop()
 		return nil, fmt.Errorf("mount %s: %w", mnt, err)
@@ -162,7 +163,7 @@ func mountOptions(o Options, root bool) *fuse.MountOptions {
 		MaxReadAhead:      initReadAhead,
 		MaxBackground:     maxBackground,
 		// The kernel's local flock/fcntl locks are right for a single
-		// mount. Several clients of one volume need server-side locks.
+		// mount. A Meta that is a Locker gets them (withLocks).
 		EnableLocks:          false,
 		EnableSymlinkCaching: true,
 		// POSIX ACLs: the kernel checks them (with default_permissions)

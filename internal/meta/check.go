@@ -168,6 +168,11 @@ func (fs *FS) Check(ctx context.Context, repair bool) (CheckReport, error) {
 				}
 			case tagGarbage:
 				rep.Garbage[binary.BigEndian.Uint64(k[1:])] = true
+			case tagLock:
+				if why := checkLocks(k, p, inodes); why != "" {
+					problem("%s", why)
+					strayKeys = append(strayKeys, clone(k))
+				}
 			}
 			return true
 		})

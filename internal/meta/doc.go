@@ -11,6 +11,10 @@
 // as orphans and purged at their last Release, or when the service next
 // starts.
 //
+// The flock and fcntl locks of the service's client sessions are records
+// too (locks.go, with the arithmetic of package locks): a lock change is
+// a transaction, and a session's locks go with it (CloseSession).
+//
 // Errors are *Error values carrying the operation, the inode and name, and a
 // syscall.Errno kind.
 package meta

@@ -66,8 +66,12 @@ func (fs *FS) OpenSession(ctx context.Context, session uint64) error {
 	})
 }
 
-// CloseSession removes a session's record and its call records.
+// CloseSession removes a session's record, its call records and its
+// locks.
 func (fs *FS) CloseSession(ctx context.Context, session uint64) error {
+	if _, err := fs.DropLocks(ctx, session); err != nil {
+		return err
+	}
 	if err := fs.PruneCalls(ctx, session, 0, ^uint64(0)); err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ func mutating(op wire.Op) bool {
 		wire.OpNewObjectIDs, wire.OpCommitWrite, wire.OpBlobDelete:
 		return true
 	}
-	return false
+	return op == wire.OpSetLk
 }
 
 // Call serves one call of the session.
@@ -316,6 +316,9 @@ func (h *handler) serve(ctx context.Context, op wire.Op, req wire.Message) (wire
 		return nil, nil, m.Fallocate(ctx, r.C, r.Ino, r.Mode, r.Off, r.Length)
 	case wire.OpSync:
 		return nil, nil, m.Sync(ctx)
+	}
+	if isLockOp(op) {
+		return h.serveLock(ctx, op, req.(*wire.Lk))
 	}
 	return h.serveData(ctx, op, req)
 }

@@ -32,10 +32,19 @@
 // while (replies.go) and answers a repeated call id from there, or waits
 // for the first run to finish, so a resent mutation runs once.
 //
+// # File locks
+//
+// flock and fcntl locks are records of the metadata store (meta.SetLock),
+// changed by OpSetLk as any other change: durable before the reply,
+// once per call id, kept across a restart, dropped when their session
+// ends. A blocked lock waits on the client, which asks again when the
+// service pushes OpLocksChanged for the inode (locks.go).
+//
 // # Locks
 //
 // Service.mu guards the lease table, the session map and the recall
 // waiters; it is never held across a call into meta or blob, nor across
 // a push. session.mu guards a session's connection, opens and reply
-// cache; it is taken alone or under nothing.
+// cache; it is taken alone or under nothing. lockWaiters.mu guards the
+// sessions waiting for lock changes; it is taken under no other lock.
 package service

@@ -21,6 +21,7 @@ func (s *Service) startGrace(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.dropStrayLocks(ctx, ids)
 	if len(ids) == 0 {
 		s.endGrace("")
 		return nil

@@ -84,6 +84,7 @@ type peer struct {
 	recalls  chan recallPush // every recall, as received
 	sessions chan sessionEvent
 	stop     chan struct{}
+	lockPush chan uint64 // inodes of OpLocksChanged pushes (locks_test.go)
 }
 
 func (e *env) connect(t testing.TB, name string, autoAck bool) *peer {
@@ -98,6 +99,7 @@ func (e *env) connectTo(t testing.TB, name string, autoAck bool, a rpc.Addr) *pe
 		recalls:  make(chan recallPush, 256),
 		sessions: make(chan sessionEvent, 16),
 		stop:     make(chan struct{}),
+		lockPush: make(chan uint64, 256),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
@@ -105,6 +107,10 @@ func (e *env) connectTo(t testing.TB, name string, autoAck bool, a rpc.Addr) *pe
 		Addrs:  []rpc.Addr{a},
 		Client: name,
 		OnPush: func(h wire.Header, payload []byte) {
+			if h.Op == wire.OpLocksChanged {
+				p.lockPushed(payload)
+				return
+			}
 			if h.Op != wire.OpRecall {
 				t.Errorf("%s: push of %v", name, h.Op)
 				return

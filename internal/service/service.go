@@ -62,6 +62,8 @@ type Service struct {
 	syncs    *groupSync                              // durable.go
 	closed   bool
 
+	lockWaits lockWaiters // sessions waiting for a change of locks (locks.go)
+
 	// After a restart: sessions recorded before it, which may still
 	// cache what they were handed, and the end of the grace period in
 	// which they reconnect and nothing changes (grace.go).
@@ -293,6 +295,7 @@ func (s *Service) end(sess *session, why string) {
 			}
 		}
 	}
+	s.dropLocks(sess)
 	if err := s.meta.CloseSession(ctx, uint64(sess.id)); err != nil {
 		s.log.Warn("removing an ended session's records failed", "session", uint64(sess.id), "cause", err)
 	}

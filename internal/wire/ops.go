@@ -98,6 +98,7 @@ func Ops() []Op {
 	for o := OpGetLayout; o < opDataEnd; o++ {
 		ops = append(ops, o)
 	}
+	ops = append(ops, lockOps()...)
 	return ops
 }
 

@@ -47,7 +47,7 @@ func Request(op Op) Message {
 	case OpBlobList:
 		return &BlobList{}
 	}
-	return nil
+	return lockRequest(op)
 }
 
 // Reply returns a new, empty reply message for op (the message after a
@@ -84,6 +84,8 @@ func Reply(op Op) Message {
 		return &Objects{}
 	case OpRecall:
 		return nil
+	case OpGetLk:
+		return &LkReply{}
 	}
 	if Request(op) != nil {
 		return &Empty{}
@@ -96,5 +98,5 @@ func Push(op Op) Message {
 	if op == OpRecall {
 		return &Recall{}
 	}
-	return nil
+	return lockPush(op)
 }

@@ -136,6 +136,9 @@ func populated(t testing.TB, m Message) Message {
 			{Ino: 2, What: ChangedGone},
 		}}
 	}
+	if l := populatedLock(m); l != nil {
+		return l
+	}
 	t.Fatalf("no populated sample for %T: add one", m)
 	return nil
 }
