@@ -41,6 +41,7 @@ func commands() []command {
 		{"mount", "VOL|ferry://HOST:PORT MNT", "serve VOL on MNT (formats it on first use) or mount a service's volume", cmdMount},
 		{"serve", "VOL --listen ADDR", "serve VOL to clients over the network", cmdServe},
 		{"status", "VOL", "describe a volume", cmdStatus},
+		{"stats", "MNT|ferry://HOST:PORT", "show what a mount or service does, live", cmdStats},
 		{"fsck", "VOL", "check metadata against objects", cmdFsck},
 		{"gc", "VOL", "delete objects nothing references", cmdGC},
 		{"bench", "DIR", "measure file system operations in DIR", func(ctx context.Context, _ *env, args []string) error {

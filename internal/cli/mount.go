@@ -25,9 +25,10 @@ type mountOptions struct {
 	cacheMB    int
 	patience   time.Duration // how long calls wait for an unreachable service
 	level      slog.Level
+	metrics    string // --metrics address
 }
 
-const mountSynopsis = "VOL|ferry://HOST:PORT[,HOST:PORT] MOUNTPOINT [-d] [--debug] [--cache-mb N] [--patience D] [--log-level L]"
+const mountSynopsis = "VOL|ferry://HOST:PORT[,HOST:PORT] MOUNTPOINT [-d] [--debug] [--cache-mb N] [--patience D] [--metrics HOST:PORT] [--log-level L]"
 
 func cmdMount(ctx context.Context, e *env, args []string) error {
 	fl := newFlags(e, "mount", mountSynopsis)
@@ -37,6 +38,7 @@ func cmdMount(ctx context.Context, e *env, args []string) error {
 	fl.IntVar(&o.cacheMB, "cache-mb", mount.DefaultCacheBytes>>20, "MiB of memory for cached file data")
 	fl.DurationVar(&o.patience, "patience", time.Minute, "with a service: how long calls wait for it while it is unreachable, then fail with EIO")
 	level := logLevelFlag(fl, slog.LevelInfo)
+	metricsFlag(fl, &o.metrics)
 	pos, err := parseArgs(fl, args, 2)
 	if err != nil {
 		return err
@@ -82,20 +84,22 @@ func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logg
 	if err != nil {
 		return err
 	}
-	m, err := mount.Start(v, mnt, mount.Options{
+	pm := newProcMetrics(o.metrics, log)
+	m, err := mount.Start(v, mnt, pm.mountOptions(mount.Options{
 		CacheBytes: int64(o.cacheMB) << 20,
 		Debug:      o.debug,
 		Logger:     log,
 		// This process exists to serve the mount, unless GOMAXPROCS
 		// says how many processors it should use.
 		AdaptiveProcs: os.Getenv("GOMAXPROCS") == "",
-	})
+	}))
 	if err != nil {
 		return errors.Join(err, v.Close())
 	}
-	if ready != nil {
-		ready(log)
+	if err := pm.live(m, nil, ready); err != nil {
+		return errors.Join(err, m.Close(context.Background()), v.Close())
 	}
+	defer pm.close()
 	if err := serveMount(ctx, log, m, v.Close); err != nil {
 		return err
 	}
@@ -158,18 +162,20 @@ func runMountRemote(ctx context.Context, log *slog.Logger, o mountOptions, ready
 	if err != nil {
 		return err
 	}
-	m, err := mount.StartRemote(c, o.vol, mnt, mount.Options{
+	pm := newProcMetrics(o.metrics, log)
+	m, err := mount.StartRemote(c, o.vol, mnt, pm.mountOptions(mount.Options{
 		CacheBytes:    int64(o.cacheMB) << 20,
 		Debug:         o.debug,
 		Logger:        log,
 		AdaptiveProcs: os.Getenv("GOMAXPROCS") == "",
-	})
+	}))
 	if err != nil {
 		return errors.Join(err, c.Close())
 	}
-	if ready != nil {
-		ready(log)
+	if err := pm.live(m, c, ready); err != nil {
+		return errors.Join(err, m.Close(context.Background()), c.Close())
 	}
+	defer pm.close()
 	if err := serveMount(ctx, log, m, c.Close); err != nil {
 		return err
 	}

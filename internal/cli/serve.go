@@ -15,7 +15,7 @@ import (
 	"github.com/ferryfs/ferry/internal/volume"
 )
 
-const serveSynopsis = "VOL --listen ADDR [--listen ADDR ...] [--lease D] [--recall-timeout D] [--async] [--log-level L]"
+const serveSynopsis = "VOL --listen ADDR [--listen ADDR ...] [--lease D] [--recall-timeout D] [--async] [--metrics HOST:PORT] [--log-level L]"
 
 // listenFlag collects repeated --listen addresses.
 type listenFlag []rpc.Addr
@@ -45,6 +45,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	recall := fl.Duration("recall-timeout", service.DefaultRecallTimeout, "how long a change waits for a client to acknowledge a recall")
 	async := fl.Bool("async", false, "acknowledge changes before they are durable (a crash of the service may lose changes acknowledged since the last fsync)")
 	level := logLevelFlag(fl, slog.LevelInfo)
+	var metricsAddr string
+	metricsFlag(fl, &metricsAddr)
 	pos, err := parseArgs(fl, args, 1)
 	if err != nil {
 		return err
@@ -60,11 +62,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return errUsage
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: *level}))
-	return runServe(ctx, log, pos[0], listen, service.Options{LeasePeriod: *lease, RecallTimeout: *recall, Async: *async, Logger: log})
+	return runServe(ctx, log, pos[0], listen, newProcMetrics(metricsAddr, log), service.Options{LeasePeriod: *lease, RecallTimeout: *recall, Async: *async, Logger: log})
 }
 
 // runServe serves vol on every address until ctx ends.
-func runServe(ctx context.Context, log *slog.Logger, vol string, listen []rpc.Addr, opts service.Options) error {
+func runServe(ctx context.Context, log *slog.Logger, vol string, listen []rpc.Addr, pm *procMetrics, opts service.Options) error {
 	if os.Getenv("GOMAXPROCS") == "" {
 		// This process exists to serve; one processor for metadata
 		// calls, all of them while file data moves (package procs).
@@ -77,7 +79,8 @@ func runServe(ctx context.Context, log *slog.Logger, vol string, listen []rpc.Ad
 	if err != nil {
 		return err
 	}
-	svc.Configure(v.Objects, v.Super.BlockSize, v.Marker.UUID)
+	accept, objects := pm.service(svc, v.Objects, svc.Accept)
+	svc.Configure(objects, v.Super.BlockSize, v.Marker.UUID)
 	if err := svc.Attach(ctx, v.Meta); err != nil {
 		return errors.Join(err, v.Close())
 	}
@@ -89,7 +92,13 @@ func runServe(ctx context.Context, log *slog.Logger, vol string, listen []rpc.Ad
 			defer stop()
 		}
 	}
-	srv := rpc.NewServer(rpc.ServerOptions{Accept: svc.Accept, Logger: log})
+	if err := pm.listen(); err != nil {
+		svc.Close()
+		return errors.Join(err, v.Close())
+	}
+	defer pm.close()
+	pm.announce()
+	srv := rpc.NewServer(rpc.ServerOptions{Accept: accept, Logger: log})
 	errc := make(chan error, len(listen))
 	var lns int
 	for _, a := range listen {

@@ -20,7 +20,7 @@ func StartRemote(c *client.Client, source, dir string, opts Options) (*Mount, er
 	if err != nil {
 		return nil, err
 	}
-	data := chunk.New(c.Objects(), c, chunk.Options{
+	data := chunk.New(opts.objects(c.Objects()), c, chunk.Options{
 		BlockSize:  int(c.Hello().BlockSize),
 		CacheBytes: opts.CacheBytes,
 		DirtyBytes: opts.DirtyBytes,
@@ -34,6 +34,7 @@ func StartRemote(c *client.Client, source, dir string, opts Options) (*Mount, er
 		AdaptiveProcs:   opts.AdaptiveProcs,
 		Debug:           opts.Debug,
 		Logger:          opts.Logger.With("component", "fusefs"),
+		Wrap:            opts.WrapFS,
 	})
 	if err != nil {
 		data.Close()

@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"log/slog"
+
+	"github.com/ferryfs/ferry/internal/blob"
+	"github.com/ferryfs/ferry/internal/blob/metered"
+	"github.com/ferryfs/ferry/internal/client"
+	"github.com/ferryfs/ferry/internal/fusefs"
+	"github.com/ferryfs/ferry/internal/metrics"
+	"github.com/ferryfs/ferry/internal/rpc"
+	"github.com/ferryfs/ferry/internal/service"
+	"github.com/ferryfs/ferry/internal/volume/mount"
+)
+
+// metricsFlag adds --metrics to serve and mount.
+func metricsFlag(fl *flag.FlagSet, addr *string) {
+	fl.StringVar(addr, "metrics", "", "serve Prometheus metrics over HTTP on HOST:PORT (e.g. 127.0.0.1:9100)")
+}
+
+// procMetrics are the metrics of a serve or mount process: its registry,
+// the HTTP listener of --metrics and a mount's control socket.
+type procMetrics struct {
+	reg  *metrics.Registry
+	addr string // --metrics; "" for none
+	log  *slog.Logger
+	lns  []*metrics.Listener
+}
+
+func newProcMetrics(addr string, log *slog.Logger) *procMetrics {
+	return &procMetrics{reg: metrics.New(), addr: addr, log: log}
+}
+
+// listen starts the --metrics listener, if one was asked for.
+func (p *procMetrics) listen() error {
+	if p.addr == "" {
+		return nil
+	}
+	ln, err := metrics.ListenTCP(p.addr, p.reg, p.log)
+	if err != nil {
+		return err
+	}
+	p.lns = append(p.lns, ln)
+	return nil
+}
+
+// announce logs where the metrics are served (a background mount logs
+// to its file only once it is ready).
+func (p *procMetrics) announce() {
+	for _, ln := range p.lns {
+		if a := ln.Addr(); a.Network() == "unix" {
+			p.log.Info("metrics: control socket", "path", a.String())
+		} else {
+			p.log.Info("metrics: serving", "addr", "http://"+a.String()+"/metrics")
+		}
+	}
+}
+
+func (p *procMetrics) close() error {
+	var errs []error
+	for _, ln := range p.lns {
+		errs = append(errs, ln.Close())
+	}
+	p.lns = nil
+	return errors.Join(errs...)
+}
+
+// service decorates what a service serves: its calls and its objects.
+func (p *procMetrics) service(svc *service.Service, objects blob.Store, accept rpc.Acceptor) (rpc.Acceptor, blob.Store) {
+	ops := metrics.NewWireOps()
+	counted := metered.New(objects)
+	p.reg.Register(ops)
+	p.reg.Objects(counted)
+	p.reg.Leases(svc)
+	return metrics.Acceptor(accept, ops, p.reg), counted
+}
+
+// mountOptions adds the decorators of a mount's FUSE requests and object
+// store to opts.
+func (p *procMetrics) mountOptions(opts mount.Options) mount.Options {
+	ops := metrics.NewFUSEOps()
+	p.reg.Register(ops)
+	opts.WrapFS = metrics.FUSE(ops)
+	opts.WrapObjects = func(s blob.Store) blob.Store {
+		counted := metered.New(s)
+		p.reg.Objects(counted)
+		return counted
+	}
+	return opts
+}
+
+// live finishes a mount's metrics once the mount is live, then tells
+// ready (see runMount) and logs where the metrics are served.
+func (p *procMetrics) live(m *mount.Mount, c *client.Client, ready func(*slog.Logger)) error {
+	if err := p.mounted(m, c); err != nil {
+		return errors.Join(err, p.close())
+	}
+	if ready != nil {
+		ready(p.log)
+	}
+	p.announce()
+	return nil
+}
+
+// mounted registers what only exists once the mount does and serves the
+// metrics on the mount's control socket (and --metrics). c is nil for an
+// embedded mount.
+func (p *procMetrics) mounted(m *mount.Mount, c *client.Client) error {
+	p.reg.BlockCache(m.Data)
+	p.reg.Kernel(m.Server)
+	if c != nil {
+		p.reg.Client(c)
+	}
+	e, err := fusefs.FindMount(m.Dir)
+	if err != nil {
+		return err
+	}
+	ln, err := metrics.ListenControl(e.Device, p.reg, p.log)
+	if err != nil {
+		return err
+	}
+	p.lns = append(p.lns, ln)
+	return p.listen()
+}
