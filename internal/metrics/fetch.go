@@ -122,6 +122,11 @@ func mountSource(dir string) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", abs, err)
 	}
+	return unixSource(sock, fmt.Sprintf("mount %s (%s)", abs, strings.TrimPrefix(e.Source, "ferry:"))), nil
+}
+
+// unixSource reads a control socket.
+func unixSource(sock, what string) *Source {
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
@@ -129,9 +134,10 @@ func mountSource(dir string) (*Source, error) {
 		},
 	}}
 	return &Source{
-		What:  fmt.Sprintf("mount %s (%s)", abs, strings.TrimPrefix(e.Source, "ferry:")),
+		What:  what,
 		fetch: func(ctx context.Context) ([]byte, error) { return httpGet(ctx, c, "http://ferry/metrics") },
-	}, nil
+		close: func() error { c.CloseIdleConnections(); return nil },
+	}
 }
 
 // wireSource connects to a service as a stats client: no session, no

@@ -46,6 +46,9 @@ type view struct {
 // count formats a counter's total and its rate.
 func (v *view) count(name string, match ...string) string {
 	n := v.cur.F.Value(name, match...)
+	if v.dt == 0 {
+		return num(n)
+	}
 	return fmt.Sprintf("%s (%s/s)", num(n), v.rate(n-v.prev.F.Value(name, match...)))
 }
 
@@ -195,6 +198,8 @@ func dur(s float64) string {
 		return "-"
 	case math.IsInf(s, 1):
 		return ">4s"
+	case s < 1e-5:
+		return fmt.Sprintf("%.1fus", s*1e6)
 	case s < 1e-3:
 		return fmt.Sprintf("%.0fus", s*1e6)
 	case s < 1:
