@@ -49,14 +49,7 @@ func TestOpsScrape(t *testing.T) {
 	ops.Record(7, time.Second, 0)                              // out of range: ignored
 	r := New()
 	r.Register(ops)
-	text, err := r.Text()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := Parse(text)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := gather(t, r)
 	for _, c := range []struct {
 		name  string
 		got   float64
@@ -89,6 +82,20 @@ func TestOpsScrape(t *testing.T) {
 	if p := h["beta"].quantile(0.99); !math.IsInf(p, 1) {
 		t.Errorf("beta p99 = %v, want +Inf (a minute is beyond the last bucket)", p)
 	}
+}
+
+// gather scrapes r as `ferry stats` reads it: text, parsed back.
+func gather(t *testing.T, r *Registry) Families {
+	t.Helper()
+	text, err := r.Text()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Parse(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 // Recording allocates nothing, including the first failure of an op

@@ -27,15 +27,7 @@ func scrapeText(t *testing.T, n, hits int) Families {
 	r.Counter("ferry_block_cache_shared_total", "s", func() uint64 { return 0 })
 	r.Counter("ferry_block_cache_misses_total", "m", func() uint64 { return 1 })
 	r.Gauge("ferry_block_cache_bytes", "b", func() float64 { return 3 << 20 })
-	text, err := r.Text()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := Parse(text)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return gather(t, r)
 }
 
 func TestRender(t *testing.T) {
