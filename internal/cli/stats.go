@@ -64,6 +64,9 @@ func runStats(ctx context.Context, w io.Writer, src *metrics.Source, interval ti
 		case <-ctx.Done():
 			return nil // SIGINT or SIGTERM: the way out of the live view
 		case <-t.C:
+			if ctx.Err() != nil {
+				return nil
+			}
 		}
 		cur, err := scrape(ctx, src)
 		if err != nil {
