@@ -10,9 +10,9 @@
 //
 // # Cost on the hot path
 //
-// Recording one operation costs two reads of the clock and two atomic
-// adds (a latency bucket and the latency sum; the count is the sum of the
-// buckets); a failure adds one more. There is no lock, no map lookup and
+// Recording one operation costs two reads of the monotonic clock (Now)
+// and two atomic adds (a latency bucket and the latency sum; the count is
+// the sum of the buckets); a failure adds one more. There is no lock, no map lookup and
 // no allocation per operation: each operation family is a fixed array
 // indexed by operation, and the Prometheus metrics are built from it only
 // when somebody scrapes (BenchmarkRecord). The other counters live in the

@@ -56,7 +56,7 @@ type measuredHandler struct {
 }
 
 func (m measuredHandler) Call(ctx context.Context, op wire.Op, id uint64, payload []byte) []byte {
-	start := time.Now()
+	start := Now()
 	out := m.SessionHandler.Call(ctx, op, id, payload)
 	m.ops.Since(int(op), start, replyErrno(out))
 	return out
