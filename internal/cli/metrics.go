@@ -105,8 +105,9 @@ func (p *procMetrics) live(m *mount.Mount, c *client.Client, ready func(*slog.Lo
 }
 
 // mounted registers what only exists once the mount does and serves the
-// metrics on the mount's control socket (and --metrics). c is nil for an
-// embedded mount.
+// metrics on the mount's control socket and on --metrics. c is nil for an
+// embedded mount. A control socket that cannot be made costs the mount
+// its `ferry stats` view, not its life: a warning says why.
 func (p *procMetrics) mounted(m *mount.Mount, c *client.Client) error {
 	p.reg.BlockCache(m.Data)
 	p.reg.Kernel(m.Server)
@@ -114,13 +115,14 @@ func (p *procMetrics) mounted(m *mount.Mount, c *client.Client) error {
 		p.reg.Client(c)
 	}
 	e, err := fusefs.FindMount(m.Dir)
-	if err != nil {
-		return err
+	if err == nil {
+		var ln *metrics.Listener
+		if ln, err = metrics.ListenControl(e.Device, p.reg, p.log); err == nil {
+			p.lns = append(p.lns, ln)
+		}
 	}
-	ln, err := metrics.ListenControl(e.Device, p.reg, p.log)
 	if err != nil {
-		return err
+		p.log.Warn("metrics: no control socket; ferry stats cannot find this mount", "mountpoint", m.Dir, "err", err)
 	}
-	p.lns = append(p.lns, ln)
 	return p.listen()
 }
