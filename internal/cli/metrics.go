@@ -23,27 +23,25 @@ func metricsFlag(fl *flag.FlagSet, addr *string) {
 // procMetrics are the metrics of a serve or mount process: its registry,
 // the HTTP listener of --metrics and a mount's control socket.
 type procMetrics struct {
-	reg  *metrics.Registry
-	addr string // --metrics; "" for none
-	log  *slog.Logger
-	lns  []*metrics.Listener
+	reg *metrics.Registry
+	log *slog.Logger
+	lns []*metrics.Listener
 }
 
-func newProcMetrics(addr string, log *slog.Logger) *procMetrics {
-	return &procMetrics{reg: metrics.New(), addr: addr, log: log}
-}
-
-// listen starts the --metrics listener, if one was asked for.
-func (p *procMetrics) listen() error {
-	if p.addr == "" {
-		return nil
+// listenMetrics returns a process's metrics, serving them on addr
+// (--metrics) if it is set. It comes first, before a volume is opened or
+// formatted: an address in use must cost nothing.
+func listenMetrics(addr string, log *slog.Logger) (*procMetrics, error) {
+	p := &procMetrics{reg: metrics.New(), log: log}
+	if addr == "" {
+		return p, nil
 	}
-	ln, err := metrics.ListenTCP(p.addr, p.reg, p.log)
+	ln, err := metrics.ListenTCP(addr, p.reg, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p.lns = append(p.lns, ln)
-	return nil
+	return p, nil
 }
 
 // announce logs where the metrics are served (a background mount logs
@@ -93,22 +91,19 @@ func (p *procMetrics) mountOptions(opts mount.Options) mount.Options {
 
 // live finishes a mount's metrics once the mount is live, then tells
 // ready (see runMount) and logs where the metrics are served.
-func (p *procMetrics) live(m *mount.Mount, c *client.Client, ready func(*slog.Logger)) error {
-	if err := p.mounted(m, c); err != nil {
-		return errors.Join(err, p.close())
-	}
+func (p *procMetrics) live(m *mount.Mount, c *client.Client, ready func(*slog.Logger)) {
+	p.mounted(m, c)
 	if ready != nil {
 		ready(p.log)
 	}
 	p.announce()
-	return nil
 }
 
 // mounted registers what only exists once the mount does and serves the
-// metrics on the mount's control socket and on --metrics. c is nil for an
-// embedded mount. A control socket that cannot be made costs the mount
-// its `ferry stats` view, not its life: a warning says why.
-func (p *procMetrics) mounted(m *mount.Mount, c *client.Client) error {
+// metrics on the mount's control socket. c is nil for an embedded mount.
+// A control socket that cannot be made costs the mount its `ferry stats`
+// view, not its life: a warning says why.
+func (p *procMetrics) mounted(m *mount.Mount, c *client.Client) {
 	p.reg.BlockCache(m.Data)
 	p.reg.Kernel(m.Server)
 	if c != nil {
@@ -124,5 +119,4 @@ func (p *procMetrics) mounted(m *mount.Mount, c *client.Client) error {
 	if err != nil {
 		p.log.Warn("metrics: no control socket; ferry stats cannot find this mount", "mountpoint", m.Dir, "err", err)
 	}
-	return p.listen()
 }

@@ -79,12 +79,16 @@ func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logg
 	if err != nil {
 		return err
 	}
+	pm, err := listenMetrics(o.metrics, log)
+	if err != nil {
+		return err
+	}
+	defer pm.close()
 	limitGoMemory(int64(o.cacheMB)<<20 + mount.DefaultDirtyBytes)
 	v, err := volume.Open(ctx, vol, volume.Options{Create: true, Logger: log})
 	if err != nil {
 		return err
 	}
-	pm := newProcMetrics(o.metrics, log)
 	m, err := mount.Start(v, mnt, pm.mountOptions(mount.Options{
 		CacheBytes: int64(o.cacheMB) << 20,
 		Debug:      o.debug,
@@ -96,10 +100,7 @@ func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logg
 	if err != nil {
 		return errors.Join(err, v.Close())
 	}
-	if err := pm.live(m, nil, ready); err != nil {
-		return errors.Join(err, m.Close(context.Background()), v.Close())
-	}
-	defer pm.close()
+	pm.live(m, nil, ready)
 	if err := serveMount(ctx, log, m, v.Close); err != nil {
 		return err
 	}
@@ -157,12 +158,16 @@ func runMountRemote(ctx context.Context, log *slog.Logger, o mountOptions, ready
 	if err != nil {
 		return err
 	}
+	pm, err := listenMetrics(o.metrics, log)
+	if err != nil {
+		return err
+	}
+	defer pm.close()
 	limitGoMemory(int64(o.cacheMB)<<20 + mount.DefaultDirtyBytes)
 	c, err := client.Connect(ctx, client.Options{Addrs: addrs, Patience: o.patience, Logger: log})
 	if err != nil {
 		return err
 	}
-	pm := newProcMetrics(o.metrics, log)
 	m, err := mount.StartRemote(c, o.vol, mnt, pm.mountOptions(mount.Options{
 		CacheBytes:    int64(o.cacheMB) << 20,
 		Debug:         o.debug,
@@ -172,10 +177,7 @@ func runMountRemote(ctx context.Context, log *slog.Logger, o mountOptions, ready
 	if err != nil {
 		return errors.Join(err, c.Close())
 	}
-	if err := pm.live(m, c, ready); err != nil {
-		return errors.Join(err, m.Close(context.Background()), c.Close())
-	}
-	defer pm.close()
+	pm.live(m, c, ready)
 	if err := serveMount(ctx, log, m, c.Close); err != nil {
 		return err
 	}

@@ -62,7 +62,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return errUsage
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: *level}))
-	return runServe(ctx, log, pos[0], listen, newProcMetrics(metricsAddr, log), service.Options{LeasePeriod: *lease, RecallTimeout: *recall, Async: *async, Logger: log})
+	pm, err := listenMetrics(metricsAddr, log)
+	if err != nil {
+		return err
+	}
+	defer pm.close()
+	return runServe(ctx, log, pos[0], listen, pm, service.Options{LeasePeriod: *lease, RecallTimeout: *recall, Async: *async, Logger: log})
 }
 
 // runServe serves vol on every address until ctx ends.
@@ -92,11 +97,6 @@ func runServe(ctx context.Context, log *slog.Logger, vol string, listen []rpc.Ad
 			defer stop()
 		}
 	}
-	if err := pm.listen(); err != nil {
-		svc.Close()
-		return errors.Join(err, v.Close())
-	}
-	defer pm.close()
 	pm.announce()
 	srv := rpc.NewServer(rpc.ServerOptions{Accept: accept, Logger: log})
 	errc := make(chan error, len(listen))

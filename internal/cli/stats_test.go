@@ -3,8 +3,12 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +37,38 @@ func TestStatsErrors(t *testing.T) {
 		}
 		if tc.code == 1 && strings.Count(errs, "\n") != 1 {
 			t.Errorf("ferry %q: error is not one line: %q", tc.args, errs)
+		}
+	}
+}
+
+// A --metrics address that cannot be listened on fails serve and mount
+// before they open (or format) anything.
+func TestMetricsAddressRefused(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"mount", "VOL", t.TempDir(), "--metrics", "bogus"}, `metrics address "bogus": want HOST:PORT`},
+		{[]string{"mount", "VOL", t.TempDir(), "--metrics", busy.Addr().String()}, "address already in use"},
+		{[]string{"serve", "VOL", "--listen", "tcp://127.0.0.1:0", "--metrics", busy.Addr().String()}, "address already in use"},
+	} {
+		vol := filepath.Join(t.TempDir(), "vol")
+		for i, a := range tc.args {
+			if a == "VOL" {
+				tc.args[i] = vol
+			}
+		}
+		_, errs, code := ferry(t, tc.args...)
+		if code != 1 || !strings.Contains(errs, tc.want) || strings.Count(errs, "\n") != 1 {
+			t.Errorf("ferry %q: exit %d, stderr %q; want exit 1 and one line with %q", tc.args, code, errs, tc.want)
+		}
+		if _, err := os.Stat(vol); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("ferry %q made the volume: %v", tc.args, err)
 		}
 	}
 }
