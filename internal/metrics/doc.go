@@ -5,7 +5,7 @@
 // and misses, sessions and errors by errno. Every process has its own
 // Registry (no global one), exposed in the Prometheus text format over
 // HTTP (--metrics), over a mount's control socket, and over the wire
-// protocol to `ferry stats ferry://...`; View renders two snapshots as
+// protocol to `ferry stats ferry://...`; Render shows two snapshots as
 // the live table of `ferry stats`.
 //
 // # Cost on the hot path
