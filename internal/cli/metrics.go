@@ -8,7 +8,6 @@ import (
 	"github.com/ferryfs/ferry/internal/blob"
 	"github.com/ferryfs/ferry/internal/blob/metered"
 	"github.com/ferryfs/ferry/internal/client"
-	"github.com/ferryfs/ferry/internal/fusefs"
 	"github.com/ferryfs/ferry/internal/metrics"
 	"github.com/ferryfs/ferry/internal/rpc"
 	"github.com/ferryfs/ferry/internal/service"
@@ -109,14 +108,10 @@ func (p *procMetrics) mounted(m *mount.Mount, c *client.Client) {
 	if c != nil {
 		p.reg.Client(c)
 	}
-	e, err := fusefs.FindMount(m.Dir)
+	ln, err := metrics.ListenMount(m.Dir, p.reg, p.log)
 	if err == nil {
-		var ln *metrics.Listener
-		if ln, err = metrics.ListenControl(e.Device, p.reg, p.log); err == nil {
-			p.lns = append(p.lns, ln)
-		}
-	}
-	if err != nil {
+		p.lns = append(p.lns, ln)
+	} else {
 		p.log.Warn("metrics: no control socket; ferry stats cannot find this mount", "mountpoint", m.Dir, "err", err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/ferryfs/ferry/internal/fusefs"
 )
 
 // A mount serves its metrics on a control socket named after the mount's
@@ -70,6 +72,35 @@ func ListenControl(device string, r *Registry, log *slog.Logger) (*Listener, err
 		return Listen(ln, r, log), nil
 	}
 	return nil, fmt.Errorf("control socket: %w", errors.Join(errs...))
+}
+
+// ListenMount serves r on the control socket of the mount on dir (an
+// absolute path).
+func ListenMount(dir string, r *Registry, log *slog.Logger) (*Listener, error) {
+	e, err := findMount(dir)
+	if err != nil {
+		return nil, err
+	}
+	return ListenControl(e.Device, r, log)
+}
+
+// findMount returns the mount on the absolute path dir. The mount table
+// names mount points by their real path: a path through a symbolic link
+// is resolved, which touches the file systems on the way, so it is the
+// second try.
+func findMount(dir string) (fusefs.MountEntry, error) {
+	e, err := fusefs.FindMount(dir)
+	if err == nil {
+		return e, nil
+	}
+	real, rerr := filepath.EvalSymlinks(dir)
+	if rerr != nil {
+		return fusefs.MountEntry{}, rerr
+	}
+	if real == dir {
+		return fusefs.MountEntry{}, err
+	}
+	return fusefs.FindMount(real)
 }
 
 // findControl returns the control socket of the mount with device

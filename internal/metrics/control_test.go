@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -60,5 +61,17 @@ func TestOpenRefuses(t *testing.T) {
 	}
 	if _, err := Open(ctx, dir+"/missing"); err == nil {
 		t.Error("Open of a missing path succeeded")
+	}
+}
+
+// A mount point named through a symbolic link is found by its real path.
+func TestFindMountThroughSymlink(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "proc")
+	if err := os.Symlink("/proc", link); err != nil {
+		t.Fatal(err)
+	}
+	e, err := findMount(link)
+	if err != nil || e.FsType != "proc" || e.Dir != "/proc" {
+		t.Errorf("findMount(%s) = %+v, %v; want the proc mount", link, e, err)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ferryfs/ferry/internal/fusefs"
 	"github.com/ferryfs/ferry/internal/rpc"
 	"github.com/ferryfs/ferry/internal/wire"
 	dto "github.com/prometheus/client_model/go"
@@ -103,17 +102,9 @@ func mountSource(dir string) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := fusefs.FindMount(abs)
+	e, err := findMount(abs)
 	if err != nil {
-		// A path through a symbolic link: resolving it touches the file
-		// systems on the way, so it is the second try.
-		real, rerr := filepath.EvalSymlinks(abs)
-		if rerr != nil {
-			return nil, fmt.Errorf("%s: %w", dir, rerr)
-		}
-		if e, err = fusefs.FindMount(real); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	if !e.IsFerry() {
 		return nil, fmt.Errorf("%s is a %s mount, not a Ferry mount", abs, e.FsType)
