@@ -82,8 +82,8 @@ func TestMetricsThroughServe(t *testing.T) {
 	}
 	httpAddr := m[1]
 	a, b := t.TempDir(), t.TempDir()
-	mountProcess(t, svc.Addr, a)
-	mountProcess(t, svc.Addr, b)
+	mountMeasured(t, svc.Addr, a)
+	mountMeasured(t, svc.Addr, b)
 
 	const n = 40
 	before := scrape(t, httpAddr)
@@ -215,6 +215,23 @@ func TestMetricsEmbedded(t *testing.T) {
 	wantRow(t, view, "mkdir", n)
 	if strings.Contains(view, "CLIENT") {
 		t.Errorf("an embedded mount shows a client section:\n%s", view)
+	}
+}
+
+// mountMeasured mounts like mountProcess, whose SIGKILL at the end
+// leaves the mount's control socket behind: it is removed after.
+func mountMeasured(t *testing.T, addr, dir string) {
+	t.Helper()
+	var sock string
+	t.Cleanup(func() {
+		if sock != "" {
+			os.Remove(sock)
+		}
+	})
+	mountProcess(t, addr, dir)
+	var err error
+	if sock, err = metrics.ControlSocket(dir); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -84,6 +84,16 @@ func ListenMount(dir string, r *Registry, log *slog.Logger) (*Listener, error) {
 	return ListenControl(e.Device, r, log)
 }
 
+// ControlSocket returns the path of the control socket of the mount on
+// dir.
+func ControlSocket(dir string) (string, error) {
+	e, err := findMount(dir)
+	if err != nil {
+		return "", err
+	}
+	return findControl(e.Device)
+}
+
 // findMount returns the mount on the absolute path dir. The mount table
 // names mount points by their real path: a path through a symbolic link
 // is resolved, which touches the file systems on the way, so it is the
