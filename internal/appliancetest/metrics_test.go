@@ -75,7 +75,9 @@ func wantRow(t *testing.T, view, op string, total int) {
 // store.
 func TestMetricsThroughServe(t *testing.T) {
 	testmount.RequireFUSE(t)
-	svc := testmount.StartServe(t, testmount.ServeOptions{Args: []string{"--metrics", "127.0.0.1:0"}})
+	// A long lease: on a loaded machine a client must not lose its
+	// leases between the two stat passes.
+	svc := testmount.StartServe(t, testmount.ServeOptions{Lease: 10 * time.Second, Args: []string{"--metrics", "127.0.0.1:0"}})
 	m := metricsLine.FindStringSubmatch(svc.Logs())
 	if m == nil {
 		t.Fatalf("ferry serve did not say where its metrics are:\n%s", svc.Logs())
