@@ -47,7 +47,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Result, error) {
 	if cfg.data() && !cfg.KeepCaches {
 		dropper = &cacheDropper{path: dropCachesPath}
 	}
-	p := newProgress(progress, isTerminal(progress), countPhases(cfg, len(targets)), time.Now)
+	p := newProgress(progress, IsTerminal(progress), countPhases(cfg, len(targets)), time.Now)
 	defer p.finish()
 
 	var buf []byte

@@ -4,5 +4,5 @@ package bench
 
 import "io"
 
-// isTerminal reports false: the progress bar is drawn on Linux only.
-func isTerminal(io.Writer) bool { return false }
+// IsTerminal reports false: the progress bar is drawn on Linux only.
+func IsTerminal(io.Writer) bool { return false }

@@ -19,6 +19,8 @@ type objectCache struct {
 	byID  map[uint64]*list.Element
 	byIno map[uint64]map[uint64]struct{}
 	calls map[uint64]*fetchCall
+
+	counts cacheCounts // stats.go
 }
 
 type cacheEntry struct {
@@ -52,15 +54,18 @@ func (c *objectCache) start(ino, id uint64, spawn func(func()), fetch func() ([]
 	if el, ok := c.byID[id]; ok {
 		c.lru.MoveToFront(el)
 		c.mu.Unlock()
+		c.counts.hits.Add(1)
 		return &fetchCall{done: closedChan, payload: el.Value.(*cacheEntry).payload}
 	}
 	if call, ok := c.calls[id]; ok {
 		c.mu.Unlock()
+		c.counts.shared.Add(1)
 		return call
 	}
 	call := &fetchCall{done: make(chan struct{})}
 	c.calls[id] = call
 	c.mu.Unlock()
+	c.counts.misses.Add(1)
 	spawn(func() {
 		payload, size, err := fetch()
 		c.mu.Lock()

@@ -42,6 +42,7 @@ func commands() []command {
 		{"serve", "VOL --listen ADDR", "serve VOL to clients over the network", cmdServe},
 		{"certs", "KIND DIR", "make a CA, a server or client certificate, or a token", cmdCerts},
 		{"status", "VOL", "describe a volume", cmdStatus},
+		{"stats", "MNT|ferry://HOST:PORT", "show what a mount or service does, live", cmdStats},
 		{"fsck", "VOL", "check metadata against objects", cmdFsck},
 		{"gc", "VOL", "delete objects nothing references", cmdGC},
 		{"bench", "DIR", "measure file system operations in DIR", func(ctx context.Context, _ *env, args []string) error {

@@ -26,9 +26,10 @@ type mountOptions struct {
 	patience   time.Duration // how long calls wait for an unreachable service
 	level      slog.Level
 	sec        *mountSecurity // TLS and token flags, for a service
+	metrics    string         // --metrics address
 }
 
-const mountSynopsis = "VOL|ferry://HOST:PORT[,HOST:PORT] MOUNTPOINT [-d] [--debug] [--cache-mb N] [--patience D] [--tls-ca F [--tls-cert F --tls-key F]] [--token-file F] [-v] [--log-level L]"
+const mountSynopsis = "VOL|ferry://HOST:PORT[,HOST:PORT] MOUNTPOINT [-d] [--debug] [--cache-mb N] [--patience D] [--tls-ca F [--tls-cert F --tls-key F]] [--token-file F] [--metrics HOST:PORT] [-v] [--log-level L]"
 
 func cmdMount(ctx context.Context, e *env, args []string) error {
 	fl := newFlags(e, "mount", mountSynopsis)
@@ -40,6 +41,7 @@ func cmdMount(ctx context.Context, e *env, args []string) error {
 	level := logLevelFlag(fl, slog.LevelInfo)
 	o.sec = mountSecurityFlags(fl)
 	verbose := verboseFlag(fl, level)
+	metricsFlag(fl, &o.metrics)
 	pos, err := parseArgs(fl, args, 2)
 	if err != nil {
 		return err
@@ -84,25 +86,28 @@ func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logg
 	if err != nil {
 		return err
 	}
+	pm, err := listenMetrics(o.metrics, log)
+	if err != nil {
+		return err
+	}
+	defer pm.close()
 	limitGoMemory(int64(o.cacheMB)<<20 + mount.DefaultDirtyBytes)
 	v, err := volume.Open(ctx, vol, volume.Options{Create: true, Logger: log})
 	if err != nil {
 		return err
 	}
-	m, err := mount.Start(v, mnt, mount.Options{
+	m, err := mount.Start(v, mnt, pm.mountOptions(mount.Options{
 		CacheBytes: int64(o.cacheMB) << 20,
 		Debug:      o.debug,
 		Logger:     log,
 		// This process exists to serve the mount, unless GOMAXPROCS
 		// says how many processors it should use.
 		AdaptiveProcs: os.Getenv("GOMAXPROCS") == "",
-	})
+	}))
 	if err != nil {
 		return errors.Join(err, v.Close())
 	}
-	if ready != nil {
-		ready(log)
-	}
+	pm.live(m, nil, ready)
 	if err := serveMount(ctx, log, m, v.Close); err != nil {
 		return err
 	}
@@ -160,6 +165,11 @@ func runMountRemote(ctx context.Context, log *slog.Logger, o mountOptions, ready
 	if err != nil {
 		return err
 	}
+	pm, err := listenMetrics(o.metrics, log)
+	if err != nil {
+		return err
+	}
+	defer pm.close()
 	limitGoMemory(int64(o.cacheMB)<<20 + mount.DefaultDirtyBytes)
 	cr, err := o.sec.credentials()
 	if err != nil {
@@ -170,19 +180,17 @@ func runMountRemote(ctx context.Context, log *slog.Logger, o mountOptions, ready
 		return err
 	}
 	log.Info("session connected", "session", c.Hello().Session, "service", o.vol, "auth", o.sec.describe(cr))
-	m, err := mount.StartRemote(ctx, c, o.vol, mnt, mount.Options{
+	m, err := mount.StartRemote(ctx, c, o.vol, mnt, pm.mountOptions(mount.Options{
 		OpenStore:     openStore,
 		CacheBytes:    int64(o.cacheMB) << 20,
 		Debug:         o.debug,
 		Logger:        log,
 		AdaptiveProcs: os.Getenv("GOMAXPROCS") == "",
-	})
+	}))
 	if err != nil {
 		return errors.Join(err, c.Close())
 	}
-	if ready != nil {
-		ready(log)
-	}
+	pm.live(m, c, ready)
 	if err := serveMount(ctx, log, m, c.Close); err != nil {
 		return err
 	}

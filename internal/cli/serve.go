@@ -15,7 +15,7 @@ import (
 	"github.com/ferryfs/ferry/internal/volume"
 )
 
-const serveSynopsis = "VOL --listen ADDR[?tls=1&token-file=PATH&insecure=1] [--listen ADDR ...] [--tls-cert F --tls-key F [--tls-client-ca F]] [--lease D] [--recall-timeout D] [--async] [-v] [--log-level L]"
+const serveSynopsis = "VOL --listen ADDR[?tls=1&token-file=PATH&insecure=1] [--listen ADDR ...] [--tls-cert F --tls-key F [--tls-client-ca F]] [--lease D] [--recall-timeout D] [--async] [--metrics HOST:PORT] [-v] [--log-level L]"
 
 // listenFlag collects repeated --listen addresses.
 type listenFlag []listenSpec
@@ -47,6 +47,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	async := fl.Bool("async", false, "acknowledge changes before they are durable (a crash of the service may lose changes acknowledged since the last fsync)")
 	level := logLevelFlag(fl, slog.LevelInfo)
 	verbose := verboseFlag(fl, level)
+	var metricsAddr string
+	metricsFlag(fl, &metricsAddr)
 	pos, err := parseArgs(fl, args, 1)
 	if err != nil {
 		return err
@@ -66,11 +68,16 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: *level}))
-	return runServe(ctx, log, pos[0], listen, service.Options{LeasePeriod: *lease, RecallTimeout: *recall, Async: *async, Logger: log})
+	pm, err := listenMetrics(metricsAddr, log)
+	if err != nil {
+		return err
+	}
+	defer pm.close()
+	return runServe(ctx, log, pos[0], listen, pm, service.Options{LeasePeriod: *lease, RecallTimeout: *recall, Async: *async, Logger: log})
 }
 
 // runServe serves vol on every address until ctx ends.
-func runServe(ctx context.Context, log *slog.Logger, vol string, listen []listenSpec, opts service.Options) error {
+func runServe(ctx context.Context, log *slog.Logger, vol string, listen []listenSpec, pm *procMetrics, opts service.Options) error {
 	if os.Getenv("GOMAXPROCS") == "" {
 		// This process exists to serve; one processor for metadata
 		// calls, all of them while file data moves (package procs).
@@ -83,7 +90,8 @@ func runServe(ctx context.Context, log *slog.Logger, vol string, listen []listen
 	if err != nil {
 		return err
 	}
-	svc.Configure(v.Objects, v.Super.BlockSize, v.Marker.UUID)
+	accept, objects := pm.service(svc, v.Objects, svc.Accept)
+	svc.Configure(objects, v.Super.BlockSize, v.Marker.UUID)
 	if err := svc.Attach(ctx, v.Meta); err != nil {
 		return errors.Join(err, v.Close())
 	}
@@ -95,7 +103,8 @@ func runServe(ctx context.Context, log *slog.Logger, vol string, listen []listen
 			defer stop()
 		}
 	}
-	srv := rpc.NewServer(rpc.ServerOptions{Accept: svc.Accept, Logger: log})
+	pm.announce()
+	srv := rpc.NewServer(rpc.ServerOptions{Accept: accept, Logger: log})
 	errc := make(chan error, len(listen))
 	var lns int
 	for _, a := range listen {

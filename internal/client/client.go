@@ -61,6 +61,7 @@ type Client struct {
 	cache    leasedCache    // cache.go
 	flushNo  chan struct{}  // wakes the forget sender
 	lost     bool           // everything was withdrawn; not renewed since
+	local    localCounts    // stats.go
 
 	locks lockState // file locks (locks.go)
 
@@ -156,6 +157,7 @@ func (c *Client) Close() error {
 // call makes one call; a session the service expired is replaced by a
 // new one and the call made once more.
 func (c *Client) call(ctx context.Context, op wire.Op, req, reply wire.Message) error {
+	c.local.called(op)
 	err := c.rpc.Call(ctx, op, req, reply)
 	var re *wire.RemoteError
 	if errors.As(err, &re) && re.Errno == syscall.ESTALE && re.Reason == wire.ReasonSessionExpired {

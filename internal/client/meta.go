@@ -67,6 +67,7 @@ func (c *Client) removeOp(ctx context.Context, op wire.Op, req wire.Message, nam
 
 func (c *Client) Lookup(ctx context.Context, cl meta.Caller, parent uint64, name string) (meta.Attr, error) {
 	if c.knownAbsent(parent, name) {
+		c.local.lookups.Add(1)
 		return meta.Attr{}, &wire.RemoteError{Op: wire.OpLookup, Errno: syscall.ENOENT, Reason: "no such name (leased listing)"}
 	}
 	a, err := c.attr(ctx, wire.OpLookup, &wire.Entry{C: cl, Parent: parent, Name: name})
@@ -78,6 +79,7 @@ func (c *Client) Lookup(ctx context.Context, cl meta.Caller, parent uint64, name
 
 func (c *Client) GetAttr(ctx context.Context, ino uint64) (meta.Attr, error) {
 	if a, ok := c.knownDir(ino); ok {
+		c.local.getattrs.Add(1)
 		return a, nil
 	}
 	return c.attr(ctx, wire.OpGetAttr, &wire.Ino{Ino: ino})
@@ -188,6 +190,7 @@ func (c *Client) ReadDir(ctx context.Context, cl meta.Caller, ino, cookie uint64
 
 func (c *Client) GetXattr(ctx context.Context, cl meta.Caller, ino uint64, name string) ([]byte, error) {
 	if c.knownNoXattr(ino, name) {
+		c.local.getxattrs.Add(1)
 		return nil, &wire.RemoteError{Op: wire.OpGetXattr, Errno: syscall.ENODATA, Reason: "no such attribute (leased)"}
 	}
 	snap := c.cacheSnap()

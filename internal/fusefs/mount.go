@@ -48,6 +48,8 @@ type Options struct {
 	// (package procs says why). It changes the whole process, so only a process
 	// that exists to serve the mount should set it.
 	AdaptiveProcs bool
+	// Wrap, if set, decorates the file system go-fuse serves (metrics).
+	Wrap func(fuse.RawFileSystem) fuse.RawFileSystem
 }
 
 const defaultTimeout = time.Hour
@@ -119,7 +121,7 @@ func mount(mountpoint string, m Meta, data dataPath, opts Options) (*Server, err
 	}
 	f.invalidate = func(ino uint64) { s.notify.push(notice{kind: noticeInode, ino: ino, off: -1}) }
 
-	srv, err := fuse.NewServer(f, mnt, f.withLocks(mountOptions(f.opts, os.Geteuid() == 0)))
+	srv, err := fuse.NewServer(f.wrapped(), mnt, f.withLocks(mountOptions(f.opts, os.Geteuid() == 0)))
 	if err != nil {
 		s.notify.stop()
 		return nil, fmt.Errorf("mount %s: %w", mnt, err)

@@ -71,6 +71,8 @@ type notifyQueue struct {
 	stopped   bool
 	wake      chan struct{} // capacity 1
 	done      chan struct{} // closed when the worker exits
+
+	counts noticeCounts // stats.go
 }
 
 func newNotifyQueue(log *slog.Logger) *notifyQueue {
@@ -224,6 +226,7 @@ func (n *notifyQueue) deliver(t notifier, x notice) fuse.Status {
 	case noticeDelete:
 		st = t.DeleteNotify(x.parent, x.ino, x.name)
 	}
+	n.counts.count(x.kind, st)
 	// ENOENT: the kernel holds nothing of it, which is what was wanted.
 	if st != fuse.OK && st != fuse.ENOENT {
 		n.log.Warn("fuse: notification failed", "kind", int(x.kind), "ino", x.ino, "parent", x.parent, "name", x.name, "status", st)

@@ -12,6 +12,7 @@ func (t *Table) Grant(s SessionID, ino uint64) {
 	sess.inos.put(ino, struct{}{})
 	t.inodes.add(ino, s)
 	t.leases++
+	t.counts.Granted++
 }
 
 // Drop records that session s no longer holds a lease on ino. It does not

@@ -32,6 +32,7 @@ func (t *Table) Recall(inos []uint64, except SessionID, now time.Time) (RecallID
 	}
 	slices.Sort(targets)
 	targets = slices.Compact(targets)
+	t.counts.recalled(len(targets))
 	r := &recall{id: id, waiting: slices.Clone(targets)}
 	r.deadline = timer{at: now.Add(t.cfg.RecallTimeout), idx: -1, r: r}
 	t.recalls[id] = r

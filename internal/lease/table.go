@@ -38,6 +38,7 @@ type Table struct {
 	timers   timers
 	closed   []RecallID // completed by Close, reported by the next Tick
 	now      time.Time  // the last "now" the table was given
+	counts   Counts     // counts.go
 }
 
 type session struct {
@@ -74,6 +75,7 @@ func (t *Table) Open(s SessionID, now time.Time) {
 		t.renew(sess, now)
 		return
 	}
+	t.counts.Opened++
 	sess := &session{id: s}
 	sess.expiry = timer{at: now.Add(t.cfg.Period), idx: -1, s: sess}
 	t.sessions[s] = sess

@@ -18,6 +18,7 @@ func (t *Table) Tick(now time.Time) (expired []SessionID, done []RecallID) {
 		tm := heap.Pop(&t.timers).(*timer)
 		if tm.s != nil {
 			expired = append(expired, tm.s.id)
+			t.counts.Expired++
 			done = t.expire(tm.s, done)
 			continue
 		}
@@ -26,6 +27,8 @@ func (t *Table) Tick(now time.Time) (expired []SessionID, done []RecallID) {
 		for r := tm.r; len(r.waiting) > 0; {
 			sess := t.sessions[r.waiting[0]]
 			expired = append(expired, sess.id)
+			t.counts.Expired++
+			t.counts.MissedRecalls++
 			done = t.expire(sess, done)
 		}
 	}

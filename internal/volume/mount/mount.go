@@ -11,10 +11,12 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/ferryfs/ferry/internal/blob"
 	"github.com/ferryfs/ferry/internal/chunk"
 	"github.com/ferryfs/ferry/internal/client"
 	"github.com/ferryfs/ferry/internal/fusefs"
 	"github.com/ferryfs/ferry/internal/volume"
+	"github.com/hanwen/go-fuse/v2/fuse"
 )
 
 // Defaults for the data path's memory.
@@ -38,6 +40,10 @@ type Options struct {
 	// always do.
 	OpenStore client.OpenStore
 	Logger    *slog.Logger
+	// WrapFS and WrapObjects, if set, decorate the file system go-fuse
+	// serves and the object store of the data path (metrics).
+	WrapFS      func(fuse.RawFileSystem) fuse.RawFileSystem
+	WrapObjects func(blob.Store) blob.Store
 }
 
 // Mount is a volume served on a mount point.
@@ -63,7 +69,7 @@ func Start(v *volume.Volume, dir string, opts Options) (*Mount, error) {
 	if err != nil {
 		return nil, err
 	}
-	data := chunk.New(v.Objects, v.Meta, chunk.Options{
+	data := chunk.New(opts.objects(v.Objects), v.Meta, chunk.Options{
 		BlockSize:  v.Super.BlockSize,
 		CacheBytes: opts.CacheBytes,
 		DirtyBytes: opts.DirtyBytes,
@@ -76,6 +82,7 @@ func Start(v *volume.Volume, dir string, opts Options) (*Mount, error) {
 		Debug:         opts.Debug,
 		AdaptiveProcs: opts.AdaptiveProcs,
 		Logger:        opts.Logger.With("component", "fusefs"),
+		Wrap:          opts.WrapFS,
 	})
 	if err != nil {
 		data.Close()
@@ -87,6 +94,14 @@ func Start(v *volume.Volume, dir string, opts Options) (*Mount, error) {
 		close(m.done)
 	}()
 	return m, nil
+}
+
+// objects is the data path's object store: s, decorated by WrapObjects.
+func (opts Options) objects(s blob.Store) blob.Store {
+	if opts.WrapObjects == nil {
+		return s
+	}
+	return opts.WrapObjects(s)
 }
 
 func (opts Options) withDefaults() Options {

@@ -23,7 +23,7 @@ func StartRemote(ctx context.Context, c *client.Client, source, dir string, opts
 	if err != nil {
 		return nil, err
 	}
-	data := chunk.New(c.DataStore(ctx, opts.OpenStore), c, chunk.Options{
+	data := chunk.New(opts.objects(c.DataStore(ctx, opts.OpenStore)), c, chunk.Options{
 		BlockSize:  int(c.Hello().BlockSize),
 		CacheBytes: opts.CacheBytes,
 		DirtyBytes: opts.DirtyBytes,
@@ -37,6 +37,7 @@ func StartRemote(ctx context.Context, c *client.Client, source, dir string, opts
 		AdaptiveProcs:   opts.AdaptiveProcs,
 		Debug:           opts.Debug,
 		Logger:          opts.Logger.With("component", "fusefs"),
+		Wrap:            opts.WrapFS,
 	})
 	if err != nil {
 		data.Close()
