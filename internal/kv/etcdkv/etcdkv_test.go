@@ -1,0 +1,96 @@
+package etcdkv_test
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ferryfs/ferry/internal/kv"
+	"github.com/ferryfs/ferry/internal/kv/etcdkv"
+	"github.com/ferryfs/ferry/internal/kv/kvtest"
+)
+
+// shared is the three-member cluster most tests use, each under a key
+// prefix of its own; it is started by the first test that needs it and
+// stopped when the tests end. Tests that kill members start their own.
+var (
+	sharedOnce sync.Once
+	shared     *cluster
+	sharedErr  string
+	prefixes   atomic.Int64
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared != nil {
+		shared.stop()
+	}
+	os.Exit(code)
+}
+
+// sharedCluster returns the shared cluster, starting it on first use.
+func sharedCluster(t testing.TB) *cluster {
+	t.Helper()
+	etcdBinary(t) // skips or fails before anything else
+	sharedOnce.Do(func() {
+		st := &startT{TB: t}
+		func() {
+			defer func() { _ = recover() }()
+			shared = startCluster(st, 3)
+		}()
+		sharedErr = st.msg
+	})
+	if shared == nil {
+		t.Fatalf("shared etcd cluster: %s", sharedErr)
+	}
+	return shared
+}
+
+// startT lets the shared cluster be started under any test without tying
+// its failure to that test alone: Fatalf records the message and unwinds.
+type startT struct {
+	testing.TB
+	msg string
+}
+
+func (s *startT) Fatalf(format string, args ...any) {
+	s.msg = fmt.Sprintf(format, args...)
+	panic(s.msg)
+}
+
+func (s *startT) Fatal(args ...any) {
+	s.msg = fmt.Sprint(args...)
+	panic(s.msg)
+}
+
+// newPrefix returns a key prefix no other test uses.
+func newPrefix(what string) string {
+	return fmt.Sprintf("ferrytest/%s-%d", what, prefixes.Add(1))
+}
+
+// open opens a store on a fresh prefix of c, closed when the test ends.
+func open(t testing.TB, c *cluster, what string) *etcdkv.Store {
+	t.Helper()
+	return openURL(t, c.url(newPrefix(what)))
+}
+
+func openURL(t testing.TB, url string) *etcdkv.Store {
+	t.Helper()
+	s, err := etcdkv.Open(t.Context(), url, etcdkv.Options{})
+	if err != nil {
+		t.Fatalf("Open(%s): %v", url, err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	c := sharedCluster(t)
+	kvtest.Run(t, func(t *testing.T) kv.Store { return open(t, c, "kvtest") })
+}
