@@ -174,10 +174,10 @@ func (c *cluster) endpoints(which ...int) []string {
 	return eps
 }
 
-// url returns the etcd:// URL of prefix on every member, with the test
-// limits.
-func (c *cluster) url(prefix string) string {
-	return "etcd://" + strings.Join(c.endpoints(), ",") + "/" + prefix + testParams
+// url returns the etcd:// URL of prefix on the given members (all by
+// default), with the test limits.
+func (c *cluster) url(prefix string, which ...int) string {
+	return "etcd://" + strings.Join(c.endpoints(which...), ",") + "/" + prefix + testParams
 }
 
 // client returns a plain etcd client of the cluster, for the tests' own

@@ -53,7 +53,7 @@ func (t *txn) commit() (bool, error) {
 	defer cancel()
 	resp, err := s.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
 	if err != nil {
-		return false, s.rpcError(t.snap.ctx, "commit", err, true)
+		return false, s.rpcError(t.snap.ctx, ctx, "commit", err, true)
 	}
 	return resp.Succeeded, nil
 }

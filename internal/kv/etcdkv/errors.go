@@ -15,27 +15,28 @@ import (
 // kv.ErrConflict; a closed store is kv.ErrClosed.
 var (
 	// ErrBadURL: the etcd:// URL is malformed.
-	ErrBadURL = errors.New("etcdkv: bad URL")
+	ErrBadURL = errors.New("bad URL")
 	// ErrUnreachable: no member answered within the dial or request
 	// timeout (the cluster is down, unreachable, or has lost quorum).
-	ErrUnreachable = errors.New("etcdkv: cluster unreachable")
+	ErrUnreachable = errors.New("cluster unreachable")
 	// ErrTooLarge: the transaction exceeds the cluster's limits on
 	// operations or bytes per request. Nothing was applied.
-	ErrTooLarge = errors.New("etcdkv: transaction too large for the cluster")
+	ErrTooLarge = errors.New("transaction too large for the cluster")
 	// ErrOutcomeUnknown: a commit was sent but no answer came back (the
 	// member failed or the request timed out); it may or may not have been
 	// applied.
-	ErrOutcomeUnknown = errors.New("etcdkv: commit outcome unknown")
+	ErrOutcomeUnknown = errors.New("commit outcome unknown")
 	// ErrCompacted: a transaction's read revision was compacted away by
 	// the cluster before it finished reading.
-	ErrCompacted = errors.New("etcdkv: read revision compacted")
+	ErrCompacted = errors.New("read revision compacted")
 )
 
 // rpcError turns an error of one etcd request into an error of this
 // package: op names the operation, parent is the caller's context (whose
-// own cancellation is returned as is), sent says whether the request may
-// have changed the store (a commit).
-func (s *Store) rpcError(parent context.Context, op string, err error, sent bool) error {
+// own cancellation is returned as is), rctx the request's (which carries
+// the request timeout), sent says whether the request may have changed the
+// store (a commit).
+func (s *Store) rpcError(parent, rctx context.Context, op string, err error, sent bool) error {
 	if perr := parent.Err(); perr != nil {
 		if sent {
 			return fmt.Errorf("etcdkv: %s: %w (%w)", op, ErrOutcomeUnknown, perr)
@@ -54,7 +55,10 @@ func (s *Store) rpcError(parent context.Context, op string, err error, sent bool
 		return fmt.Errorf("etcdkv: %s: %w: %v", op, ErrCompacted, err)
 	}
 	code := status.Code(err)
-	if errors.Is(err, context.DeadlineExceeded) || code == codes.DeadlineExceeded {
+	// A member that times out a request on the deadline the client sent
+	// with it answers with code Unknown.
+	if errors.Is(err, context.DeadlineExceeded) || code == codes.DeadlineExceeded || rctx.Err() != nil ||
+		strings.Contains(status.Convert(err).Message(), context.DeadlineExceeded.Error()) {
 		if sent {
 			return fmt.Errorf("etcdkv: %s: %w: no answer from %s within %v", op, ErrOutcomeUnknown, s.target, s.opts.RequestTimeout)
 		}

@@ -34,9 +34,11 @@ func (r *snapshot) do(op, key string, opts ...clientv3.OpOption) (*clientv3.GetR
 	if r.rev != 0 {
 		opts = append(opts, clientv3.WithRev(r.rev))
 	}
+	var rctx context.Context
 	try := func(extra ...clientv3.OpOption) (*clientv3.GetResponse, error) {
 		ctx, cancel := context.WithTimeout(r.ctx, r.s.opts.RequestTimeout)
 		defer cancel()
+		rctx = ctx
 		return r.s.cli.Get(ctx, key, append(opts, extra...)...)
 	}
 	var resp *clientv3.GetResponse
@@ -50,7 +52,7 @@ func (r *snapshot) do(op, key string, opts ...clientv3.OpOption) (*clientv3.GetR
 		resp, err = try()
 	}
 	if err != nil {
-		return nil, r.s.rpcError(r.ctx, op, err, false)
+		return nil, r.s.rpcError(r.ctx, rctx, op, err, false)
 	}
 	if r.rev == 0 {
 		r.rev = resp.Header.Revision

@@ -72,7 +72,7 @@ func ParseURL(raw string) (Target, error) {
 }
 
 func badURL(raw, why string) error {
-	return fmt.Errorf("%w %q: %s (want etcd://HOST:PORT[,HOST:PORT...]/PREFIX)", ErrBadURL, raw, why)
+	return fmt.Errorf("etcdkv: %w %q: %s (want etcd://HOST:PORT[,HOST:PORT...]/PREFIX)", ErrBadURL, raw, why)
 }
 
 // endpoint checks one HOST:PORT and returns its client URL.
