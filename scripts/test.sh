@@ -35,6 +35,8 @@ if [ ${#need[@]} -gt 0 ]; then
 	fi
 fi
 
+source scripts/etcd.sh
+
 say "gofmt"
 unformatted=$(gofmt -l .)
 if [ -n "$unformatted" ]; then

@@ -2,10 +2,12 @@ package etcdkv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -52,10 +54,25 @@ func (t *txn) commit() (bool, error) {
 	ctx, cancel := context.WithTimeout(t.snap.ctx, s.opts.RequestTimeout)
 	defer cancel()
 	resp, err := s.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	if err != nil && notApplied(err) && t.snap.ctx.Err() == nil {
+		return false, fmt.Errorf("etcdkv: commit: %w: %w: %v", ErrUnreachable, errNotApplied, err)
+	}
 	if err != nil {
 		return false, s.rpcError(t.snap.ctx, ctx, "commit", err, true)
 	}
 	return resp.Succeeded, nil
+}
+
+// errNotApplied marks a commit the cluster refused without applying it,
+// for a reason that passes (no leader during an election, overload):
+// Update runs the transaction again, as after a conflict.
+var errNotApplied = errors.New("not applied")
+
+// notApplied reports whether a commit's error says for certain that the
+// cluster did not apply it.
+func notApplied(err error) bool {
+	return errors.Is(err, rpctypes.ErrNoLeader) || errors.Is(err, rpctypes.ErrTooManyRequests) ||
+		strings.Contains(err.Error(), "raft proposal dropped")
 }
 
 // compares returns the comparisons that hold only if nothing the

@@ -169,8 +169,9 @@ func (s *Store) View(ctx context.Context, fn func(kv.Reader) error) error {
 
 // Update implements kv.Store: fn runs on a snapshot, and its writes commit
 // in one etcd transaction whose comparisons fail if anything fn read has
-// changed since (see doc.go). A conflict runs fn again after a random
-// backoff, up to MaxRetries times.
+// changed since (see doc.go). A conflict, or a commit the cluster refused
+// without applying it (no leader), runs fn again after a random backoff, up
+// to MaxRetries times.
 func (s *Store) Update(ctx context.Context, fn func(kv.Txn) error) error {
 	if err := s.enter(ctx); err != nil {
 		return err
@@ -183,12 +184,18 @@ func (s *Store) Update(ctx context.Context, fn func(kv.Txn) error) error {
 			return err
 		}
 		ok, err := tx.commit()
-		if err != nil || ok {
+		if ok || err != nil && !errors.Is(err, errNotApplied) {
 			return err
 		}
 		if attempt == s.opts.MaxRetries {
+			if err != nil {
+				return err
+			}
 			s.log.Warn("etcd transaction conflicts outlasted the retries", "retries", attempt)
 			return fmt.Errorf("etcdkv: commit: %w after %d retries", kv.ErrConflict, attempt)
+		}
+		if err != nil {
+			s.log.Debug("etcd commit refused; retrying", "err", err)
 		}
 		sleep := time.Duration(rand.Int64N(int64(backoff))) + time.Millisecond
 		select {
