@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ferryfs/ferry/internal/kv"
+	"github.com/ferryfs/ferry/internal/kv/etcdkv"
 )
 
 // TestConflicts runs an Update that reads, lets another store on the same
@@ -150,4 +151,59 @@ func TestWriteSkew(t *testing.T) {
 	if runs != 2 {
 		t.Fatalf("fn ran %d times, want 2", runs)
 	}
+}
+
+// TestCompacted compacts the cluster's history past the revision a
+// transaction reads at: the Update runs again at a newer revision, and a
+// View fails with ErrCompacted.
+func TestCompacted(t *testing.T) {
+	c := sharedCluster(t)
+	s := open(t, c, "compact")
+	raw := c.client(t)
+	compact := func() {
+		resp, err := raw.Put(t.Context(), newPrefix("compact-bump"), "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.Compact(t.Context(), resp.Header.Revision); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Update(t.Context(), func(tx kv.Txn) error {
+		tx.Set([]byte("k"), []byte("1"))
+		tx.Set([]byte("j"), []byte("1"))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	runs := 0
+	err := s.Update(t.Context(), func(tx kv.Txn) error {
+		runs++
+		if _, err := tx.Get([]byte("k")); err != nil {
+			return err
+		}
+		if runs == 1 {
+			compact()
+		}
+		if _, err := tx.Get([]byte("j")); err != nil {
+			return err
+		}
+		tx.Set([]byte("k"), []byte("2"))
+		return nil
+	})
+	if err != nil || runs != 2 {
+		t.Fatalf("Update across a compaction: %v after %d runs; want success after 2", err, runs)
+	}
+	err = s.View(t.Context(), func(r kv.Reader) error {
+		if _, err := r.Get([]byte("k")); err != nil {
+			return err
+		}
+		compact()
+		_, err := r.Get([]byte("j"))
+		return err
+	})
+	if !errors.Is(err, etcdkv.ErrCompacted) {
+		t.Fatalf("View across a compaction = %v, want ErrCompacted", err)
+	}
+	t.Logf("view: %v", err)
 }

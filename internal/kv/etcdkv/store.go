@@ -10,6 +10,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
 
 	"github.com/ferryfs/ferry/internal/kv"
 )
@@ -33,6 +34,9 @@ type Options struct {
 	MaxRetries int
 	// Logger receives the store's own messages; nil discards them.
 	Logger *slog.Logger
+	// DialOptions are added to the gRPC client's, e.g. interceptors that
+	// count or time requests.
+	DialOptions []grpc.DialOption
 }
 
 // grpcOverhead is what etcd allows on top of --max-request-bytes at the
@@ -69,6 +73,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		MaxCallSendMsgSize: opts.MaxRequestBytes + grpcOverhead,
 		Logger:             zap.NewNop(),
 		Context:            context.WithoutCancel(ctx),
+		DialOptions:        opts.DialOptions,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("etcdkv: open %s: %w", t, err)
@@ -179,9 +184,18 @@ func (s *Store) Update(ctx context.Context, fn func(kv.Txn) error) error {
 	defer s.gate.Leave()
 	backoff := time.Millisecond
 	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		tx := newTxn(s, ctx)
 		if err := fn(tx); err != nil {
-			return err
+			// A read revision compacted away is a conflict with the
+			// compaction: a new attempt reads at a newer one.
+			if !errors.Is(err, ErrCompacted) || attempt == s.opts.MaxRetries {
+				return err
+			}
+			backoff = s.pause(ctx, backoff)
+			continue
 		}
 		ok, err := tx.commit()
 		if ok || err != nil && !errors.Is(err, errNotApplied) {
@@ -197,14 +211,20 @@ func (s *Store) Update(ctx context.Context, fn func(kv.Txn) error) error {
 		if err != nil {
 			s.log.Debug("etcd commit refused; retrying", "err", err)
 		}
-		sleep := time.Duration(rand.Int64N(int64(backoff))) + time.Millisecond
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(sleep):
-		}
-		backoff = min(2*backoff, 100*time.Millisecond)
+		backoff = s.pause(ctx, backoff)
 	}
+}
+
+// pause sleeps for a random time up to backoff (or until ctx ends) and
+// returns the next backoff.
+func (s *Store) pause(ctx context.Context, backoff time.Duration) time.Duration {
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(backoff))) + time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return min(2*backoff, 100*time.Millisecond)
 }
 
 // Sync implements kv.Store. etcd acknowledges a commit only once a quorum
