@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
 )
 
 // maxPassedCompares is how many keys passed by scans get a comparison of
@@ -26,14 +28,15 @@ const (
 // commit sends the transaction's writes with comparisons on all it read.
 // It reports false when a comparison failed (a conflict: nothing was
 // applied). A transaction that wrote nothing commits without a request:
-// its reads all came from one revision.
+// its reads all came from one revision. A commit whose answer is lost is
+// resolved through its marker (outcome.go).
 func (t *txn) commit() (bool, error) {
 	if t.writes.Len() == 0 {
 		return true, nil
 	}
-	s := t.snap.s
+	s, parent := t.snap.s, t.snap.ctx
 	cmps, size := t.compares()
-	ops := make([]clientv3.Op, 0, t.writes.Len()+1)
+	ops := make([]clientv3.Op, 0, t.writes.Len()+2)
 	t.writes.Ascend(func(w write) bool {
 		key := s.data + w.key
 		if w.del {
@@ -48,19 +51,66 @@ func (t *txn) commit() (bool, error) {
 		ops = append(ops, clientv3.OpPut(s.epochKey, ""))
 		size += len(s.epochKey) + opOverhead
 	}
+	marker := s.markers.next()
+	cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(marker), "=", 0))
+	ops = append(ops, clientv3.OpPut(marker, ""))
+	size += 2 * (len(marker) + opOverhead)
 	if err := s.checkLimits(len(cmps), len(ops), size); err != nil {
 		return false, err
 	}
-	ctx, cancel := context.WithTimeout(t.snap.ctx, s.opts.RequestTimeout)
+	room := min(maxMarkerDel, s.opts.MaxTxnOps-len(ops),
+		(s.opts.MaxRequestBytes-reqOverhead-size)/(len(marker)+opOverhead))
+	old := s.markers.take(room, time.Now())
+	for _, k := range old {
+		ops = append(ops, clientv3.OpDelete(k))
+	}
+
+	ctx, cancel := context.WithTimeout(parent, s.opts.RequestTimeout)
 	defer cancel()
 	resp, err := s.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
-	if err != nil && notApplied(err) && t.snap.ctx.Err() == nil {
+	switch {
+	case err == nil && resp.Succeeded:
+		s.markers.finished(marker)
+		return true, nil
+	case err == nil:
+		s.markers.finished(old...)
+		return false, nil
+	case parent.Err() == nil && notApplied(err):
+		s.markers.finished(old...)
+		return false, fmt.Errorf("etcdkv: commit: %w: %w: %v", ErrUnreachable, errNotApplied, err)
+	case parent.Err() != nil || !ambiguous(err):
+		s.markers.finished(old...)
+		s.markers.fence(marker, time.Now())
+		return false, s.rpcError(parent, ctx, "commit", err, true)
+	}
+	applied, rerr := s.resolve(parent, marker)
+	switch {
+	case rerr == nil && applied:
+		s.log.Info("etcd commit applied although its answer was lost", "err", err)
+		s.markers.finished(marker)
+		return true, nil
+	case rerr == nil:
+		s.log.Info("etcd commit not applied and fenced off after its answer was lost", "err", err)
+		s.markers.finished(old...)
+		s.markers.fence(marker, time.Now())
 		return false, fmt.Errorf("etcdkv: commit: %w: %w: %v", ErrUnreachable, errNotApplied, err)
 	}
-	if err != nil {
-		return false, s.rpcError(t.snap.ctx, ctx, "commit", err, true)
+	s.markers.finished(old...)
+	s.markers.fence(marker, time.Now())
+	return false, s.rpcError(parent, ctx, "commit", err, true)
+}
+
+// ambiguous reports whether a commit's error leaves open whether it was
+// applied: it was sent, and its answer was lost or never came.
+func ambiguous(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
 	}
-	return resp.Succeeded, nil
+	switch codeOf(err) {
+	case codes.Unavailable, codes.Unknown, codes.DeadlineExceeded, codes.Canceled, codes.Internal, codes.Aborted:
+		return true
+	}
+	return false
 }
 
 // errNotApplied marks a commit the cluster refused without applying it,

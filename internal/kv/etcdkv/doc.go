@@ -7,7 +7,7 @@
 // listing any members of the cluster (the client fails over among them)
 // and a key prefix, so that several volumes share one cluster: every key of
 // the store lives under PREFIX + "/:" (data under "/:d", the store's own
-// bookkeeping under "/:m"). Prefix segments cannot hold ':', so no
+// bookkeeping, the delete epoch and the commit markers, under "/:m"). Prefix segments cannot hold ':', so no
 // volume's keys fall inside another's. PARAMS are dial-timeout,
 // request-timeout, max-txn-ops and max-request-bytes (see ParseURL).
 //
@@ -62,14 +62,19 @@
 // # Failures
 //
 // Every request is bounded by the request timeout (10 s by default), Open's
-// first exchange by the dial timeout (5 s). A cluster that does not answer
-// in time gives ErrUnreachable; a commit sent without an answer
-// (its member died, the cluster lost quorum, the timeout passed) gives
-// ErrOutcomeUnknown, since it may or may not have been applied; both are
-// one-line errors naming the store's URL. A commit the cluster refused
-// without applying it (no leader during an election) is retried like a
-// conflict. While a quorum lives, losing a member costs at most the
-// requests in flight to it: the client sends the next ones to the others.
+// first exchange by the dial timeout (5 s); a cluster that does not answer
+// in time gives ErrUnreachable, a one-line error naming the store's URL.
+// The client spreads requests over the listed members and stops using one
+// whose connection breaks, so while a quorum lives, losing a member costs
+// at most the requests in flight to it. Reads among those are sent again
+// by the client. A commit among them may or may not have been applied;
+// every commit also creates a marker key of its own, and the store settles
+// the question by fencing that marker (outcome.go): an applied commit is
+// reported done, one that was not is fenced off for good and its Update
+// runs again. Only when the cluster cannot be asked within another request
+// timeout does the Update fail with ErrOutcomeUnknown. A commit the cluster
+// refused without applying it (no leader during an election) runs again
+// like a conflict.
 //
 // The cluster keeps every revision until it is compacted; run it with
 // --auto-compaction-retention (e.g. 1h) so history does not grow without

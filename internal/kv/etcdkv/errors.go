@@ -54,7 +54,7 @@ func (s *Store) rpcError(parent, rctx context.Context, op string, err error, sen
 	case errors.Is(err, rpctypes.ErrCompacted), errors.Is(err, rpctypes.ErrGRPCCompacted):
 		return fmt.Errorf("etcdkv: %s: %w: %v", op, ErrCompacted, err)
 	}
-	code := status.Code(err)
+	code := codeOf(err)
 	// A member that times out a request on the deadline the client sent
 	// with it answers with code Unknown.
 	if errors.Is(err, context.DeadlineExceeded) || code == codes.DeadlineExceeded || rctx.Err() != nil ||
@@ -71,4 +71,15 @@ func (s *Store) rpcError(parent, rctx context.Context, op string, err error, sen
 		return fmt.Errorf("etcdkv: %s: %w: %v", op, ErrUnreachable, err)
 	}
 	return fmt.Errorf("etcdkv: %s: %w", op, err)
+}
+
+// codeOf returns the gRPC code of an error of the etcd client, which
+// returns the server's errors as rpctypes.EtcdError and the rest as gRPC
+// statuses.
+func codeOf(err error) codes.Code {
+	var ee rpctypes.EtcdError
+	if errors.As(err, &ee) {
+		return ee.Code()
+	}
+	return status.Code(err)
 }

@@ -133,9 +133,10 @@ func TestMemberKilled(t *testing.T) {
 
 	// With a second member gone the cluster has no quorum: reads and
 	// commits fail within the request timeout, each with a one-line error.
+	lost := openURL(t, c.url(prefix)+"&request-timeout=1s")
 	c.kill(survivors[0])
-	_, gerr := s.Get(t.Context(), []byte("counter"))
-	uerr := s.Update(t.Context(), func(tx kv.Txn) error {
+	_, gerr := lost.Get(t.Context(), []byte("counter"))
+	uerr := lost.Update(t.Context(), func(tx kv.Txn) error {
 		tx.Set([]byte("lost"), []byte("x"))
 		return nil
 	})

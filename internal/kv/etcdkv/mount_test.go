@@ -97,8 +97,8 @@ func (m *etcdMount) close(t *testing.T) {
 
 // TestMountMemberKilled mounts a file system whose metadata is in a
 // three-member etcd cluster, runs rounds of POSIX operations, kills the
-// leader between two rounds, and checks that every operation of every
-// round succeeds. A second mount, through the survivors only, then finds
+// leader with SIGKILL during one of them, and checks that every operation
+// of every round succeeds. A second mount, through the survivors only, then finds
 // everything the first one made.
 func TestMountMemberKilled(t *testing.T) {
 	testmount.RequireFUSE(t)
@@ -107,17 +107,23 @@ func TestMountMemberKilled(t *testing.T) {
 	prefix, objDir := newPrefix("mount"), t.TempDir()
 	m := mountEtcd(t, c.url(prefix), objDir, true)
 	const rounds, killAt = 8, 3
-	leader := -1
+	leader := c.leader(t)
+	killed := make(chan struct{})
 	for k := range rounds {
 		if k == killAt {
-			leader = c.leader(t)
-			t.Logf("killing the leader, member %d", leader)
-			c.kill(leader)
+			// Kill it while the round runs.
+			go func() {
+				defer close(killed)
+				time.Sleep(5 * time.Millisecond)
+				t.Logf("killing the leader, member %d", leader)
+				c.kill(leader)
+			}()
 		}
 		if err := posixRound(m.dir, k); err != nil {
-			t.Fatalf("round %d (leader killed before round %d): %v", k, killAt, err)
+			t.Fatalf("round %d (leader killed during round %d): %v", k, killAt, err)
 		}
 	}
+	<-killed
 	m.close(t)
 
 	var survivors []int

@@ -54,6 +54,7 @@ type Store struct {
 	data     string // prefix of every key of the store
 	dataEnd  string // kv.PrefixEnd(data)
 	epochKey string // bumped by every commit that deletes; see doc.go
+	markers  *markers
 }
 
 var _ kv.Store = (*Store)(nil)
@@ -79,6 +80,11 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("etcdkv: open %s: %w", t, err)
 	}
 	ns := t.Prefix + "/:"
+	mk, err := newMarkers(ns)
+	if err != nil {
+		_ = cli.Close()
+		return nil, err
+	}
 	s := &Store{
 		cli:      cli,
 		target:   t,
@@ -88,6 +94,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		data:     ns + "d",
 		dataEnd:  ns + "e",
 		epochKey: ns + "m/delete-epoch",
+		markers:  mk,
 	}
 	pctx, cancel := context.WithTimeout(ctx, opts.DialTimeout)
 	defer cancel()
