@@ -89,3 +89,32 @@ func TestBadURL(t *testing.T) {
 		}
 	}
 }
+
+// stopRecorder is a testing.TB whose Fatalf and Skipf record instead of
+// stopping the test.
+type stopRecorder struct {
+	testing.TB
+	fatal, skip string
+}
+
+func (r *stopRecorder) Helper()                           {}
+func (r *stopRecorder) Fatalf(format string, args ...any) { r.fatal = fmt.Sprintf(format, args...) }
+func (r *stopRecorder) Skipf(format string, args ...any)  { r.skip = fmt.Sprintf(format, args...) }
+
+// TestWithoutEtcd: without a server binary the cluster tests skip, and
+// fail under CI=true.
+func TestWithoutEtcd(t *testing.T) {
+	t.Setenv("FERRY_ETCD", t.TempDir()+"/no-etcd")
+	t.Setenv("CI", "true")
+	r := &stopRecorder{TB: t}
+	etcdBinary(r)
+	if r.skip != "" || !strings.Contains(r.fatal, "CI=true") || !strings.Contains(r.fatal, "no-etcd") {
+		t.Errorf("under CI=true: fatal %q, skip %q; want a failure naming the binary", r.fatal, r.skip)
+	}
+	t.Setenv("CI", "")
+	r = &stopRecorder{TB: t}
+	etcdBinary(r)
+	if r.fatal != "" || !strings.Contains(r.skip, "no-etcd") {
+		t.Errorf("outside CI: fatal %q, skip %q; want a skip naming the binary", r.fatal, r.skip)
+	}
+}
