@@ -78,8 +78,12 @@
 //
 // The cluster keeps every revision until it is compacted; run it with
 // --auto-compaction-retention (e.g. 1h) so history does not grow without
-// bound. A transaction whose read revision is compacted while it runs
-// fails with ErrCompacted.
+// bound. An Update whose read revision is compacted while it runs starts
+// again at a newer one; a View fails with ErrCompacted.
+//
+// The store speaks plain gRPC to the members: no TLS and no etcd
+// authentication yet, so the cluster must be reachable only by the
+// machines that serve volumes.
 //
 // # Lock order
 //
