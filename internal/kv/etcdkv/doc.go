@@ -21,7 +21,8 @@
 //     member (a member that has not yet applied it refuses, and the read
 //     is made again through the leader). Reads see the transaction's own
 //     writes, which it keeps in an ordered map until the commit; scans
-//     merge the two in key order, a page of 128 keys per request.
+//     merge the two in key order, fetching pages of up to 128 keys (fewer
+//     when values are large: about 4 MiB a page).
 //   - The transaction records what it read: the mod revision of every key
 //     it got (0 for a missing key), the range every scan covered (up to
 //     the last key shown to fn when fn stopped it early, else the whole

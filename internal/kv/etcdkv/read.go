@@ -12,8 +12,12 @@ import (
 	"github.com/ferryfs/ferry/internal/kv"
 )
 
-// pageSize is how many keys one request of a scan fetches.
-const pageSize = 128
+// A scan fetches up to maxPage pairs per request, fewer when they are
+// large: about pageBytes of them, judged by the previous page.
+const (
+	maxPage   = 128
+	pageBytes = 4 << 20
+)
 
 // snapshot reads the store at one revision: the first read is made at the
 // latest revision (a linearizable read) and fixes rev; later ones read at
@@ -72,9 +76,9 @@ func (r *snapshot) get(key, op string) (*mvccpb.KeyValue, error) {
 	return resp.Kvs[0], nil
 }
 
-// page returns up to pageSize pairs of [from, end) and whether more follow.
-func (r *snapshot) page(from, end string) ([]*mvccpb.KeyValue, bool, error) {
-	resp, err := r.do("scan", from, clientv3.WithRange(end), clientv3.WithLimit(pageSize),
+// page returns up to limit pairs of [from, end) and whether more follow.
+func (r *snapshot) page(from, end string, limit int) ([]*mvccpb.KeyValue, bool, error) {
+	resp, err := r.do("scan", from, clientv3.WithRange(end), clientv3.WithLimit(int64(limit)),
 		clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend))
 	if err != nil {
 		return nil, false, err
@@ -98,20 +102,24 @@ func (s *Store) bounds(start, end []byte) (lo, hi string, ok bool) {
 // scan calls visit for every pair of [lo, hi) in key order until visit
 // returns false.
 func (r *snapshot) scan(lo, hi string, visit func(kvp *mvccpb.KeyValue) bool) error {
+	limit := maxPage
 	for from := lo; ; {
-		kvs, more, err := r.page(from, hi)
+		kvs, more, err := r.page(from, hi, limit)
 		if err != nil {
 			return err
 		}
+		size := 0
 		for _, kvp := range kvs {
 			if !visit(kvp) {
 				return nil
 			}
+			size += len(kvp.Key) + len(kvp.Value)
 		}
 		if !more || len(kvs) == 0 {
 			return nil
 		}
 		from = string(kvs[len(kvs)-1].Key) + "\x00"
+		limit = max(1, min(maxPage, pageBytes*len(kvs)/max(size, 1)))
 	}
 }
 

@@ -23,6 +23,9 @@ const (
 	DefaultMaxRetries      = 100
 )
 
+// IsURL reports whether s names an etcd store rather than a path.
+func IsURL(s string) bool { return strings.HasPrefix(s, Scheme+"://") }
+
 // Target is what an etcd:// URL names: the members to reach, the key
 // prefix of the volume, and any limits and timeouts it sets.
 type Target struct {

@@ -77,3 +77,13 @@ func TestTargetString(t *testing.T) {
 		t.Fatalf("String() = %q, want %q", got, want)
 	}
 }
+
+func TestIsURL(t *testing.T) {
+	for s, want := range map[string]bool{
+		"etcd://h:1/v": true, "etcd://": true, "./vol": false, "/etcd://x": false, "ferry://h:1": false, "ETCD://h:1/v": false,
+	} {
+		if got := etcdkv.IsURL(s); got != want {
+			t.Errorf("IsURL(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
