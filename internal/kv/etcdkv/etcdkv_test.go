@@ -1,6 +1,7 @@
 package etcdkv_test
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"sync"
@@ -93,4 +94,50 @@ func openURL(t testing.TB, url string) *etcdkv.Store {
 func TestConformance(t *testing.T) {
 	c := sharedCluster(t)
 	kvtest.Run(t, func(t *testing.T) kv.Store { return open(t, c, "kvtest") })
+}
+
+// TestLargeScan scans more pairs, and more bytes, than one page holds, in
+// a View and in an Update that has written into the range.
+func TestLargeScan(t *testing.T) {
+	s := open(t, sharedCluster(t), "largescan")
+	const n, size = 200, 64 << 10
+	value := func(i int) []byte { return bytes.Repeat([]byte{byte(i)}, size) }
+	for b := 0; b < n; b += 50 {
+		if err := s.Update(t.Context(), func(tx kv.Txn) error {
+			for i := b; i < b+50; i++ {
+				tx.Set(fmt.Appendf(nil, "k/%03d", i), value(i))
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(r kv.Reader, extra bool) error {
+		i := 0
+		err := r.Scan(nil, nil, func(k, v []byte) bool {
+			if extra && i == 100 && string(k) == "k/099x" {
+				extra = false
+				return true
+			}
+			if string(k) != fmt.Sprintf("k/%03d", i) || !bytes.Equal(v, value(i)) {
+				t.Errorf("pair %d: key %q, %d bytes", i, k, len(v))
+				return false
+			}
+			i++
+			return true
+		})
+		if err == nil && (i != n || extra) {
+			err = fmt.Errorf("scan saw %d pairs, want %d", i, n)
+		}
+		return err
+	}
+	if err := s.View(t.Context(), func(r kv.Reader) error { return check(r, false) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(t.Context(), func(tx kv.Txn) error {
+		tx.Set([]byte("k/099x"), nil)
+		return check(tx, true)
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
