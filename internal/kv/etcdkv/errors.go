@@ -57,7 +57,8 @@ func (s *Store) rpcError(parent, rctx context.Context, op string, err error, sen
 	code := codeOf(err)
 	// A member that times out a request on the deadline the client sent
 	// with it answers with code Unknown.
-	if errors.Is(err, context.DeadlineExceeded) || code == codes.DeadlineExceeded || rctx.Err() != nil ||
+	if errors.Is(err, context.DeadlineExceeded) || code == codes.DeadlineExceeded ||
+		errors.Is(rctx.Err(), context.DeadlineExceeded) ||
 		strings.Contains(status.Convert(err).Message(), context.DeadlineExceeded.Error()) {
 		if sent {
 			return fmt.Errorf("etcdkv: %s: %w: no answer from %s within %v", op, ErrOutcomeUnknown, s.target, s.opts.RequestTimeout)

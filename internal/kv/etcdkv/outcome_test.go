@@ -3,6 +3,8 @@ package etcdkv_test
 import (
 	"context"
 	"encoding/binary"
+	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -92,4 +94,41 @@ func TestLostAnswer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSwallowedReadError: an Update whose fn ignores a failed read and
+// returns nil must not commit, since what it did not read it cannot check.
+func TestSwallowedReadError(t *testing.T) {
+	c := sharedCluster(t)
+	var fail atomic.Bool
+	failReads := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn,
+		invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if method == "/etcdserverpb.KV/Range" && fail.Load() {
+			return status.Error(codes.PermissionDenied, "test: read refused")
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	s, err := etcdkv.Open(t.Context(), c.url(newPrefix("swallow")), etcdkv.Options{
+		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(failReads)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fail.Store(true)
+	err = s.Update(t.Context(), func(tx kv.Txn) error {
+		if _, err := tx.Get([]byte("guard")); err == nil {
+			return nil // taken: nothing to do
+		}
+		tx.Set([]byte("w"), []byte("written on a failed read"))
+		return nil
+	})
+	fail.Store(false)
+	if err == nil || !strings.Contains(err.Error(), "read refused") {
+		t.Fatalf("Update after a swallowed read error = %v, want that error", err)
+	}
+	if _, gerr := s.Get(t.Context(), []byte("w")); !errors.Is(gerr, kv.ErrNotFound) {
+		t.Fatalf("the write was committed (%v)", gerr)
+	}
+	t.Logf("refused: %v", err)
 }

@@ -195,7 +195,11 @@ func (s *Store) Update(ctx context.Context, fn func(kv.Txn) error) error {
 			return err
 		}
 		tx := newTxn(s, ctx)
-		if err := fn(tx); err != nil {
+		err := fn(tx)
+		if err == nil {
+			err = tx.err
+		}
+		if err != nil {
 			// A read revision compacted away is a conflict with the
 			// compaction: a new attempt reads at a newer one.
 			if !errors.Is(err, ErrCompacted) || attempt == s.opts.MaxRetries {

@@ -33,6 +33,17 @@ type txn struct {
 	got     map[string]got // full key -> what Get saw
 	passed  map[string]int64
 	scanned []span
+	err     error // the first read that failed: the transaction cannot commit
+}
+
+// fail records a failed read and returns it. A transaction one of whose
+// reads failed never commits, even if fn goes on and returns nil: what it
+// did not read, it cannot check.
+func (t *txn) fail(err error) error {
+	if t.err == nil {
+		t.err = err
+	}
+	return err
 }
 
 // got is what a Get read: the value (nil when missing) and its revision.
@@ -63,7 +74,7 @@ func (t *txn) Get(key []byte) ([]byte, error) {
 	if !ok {
 		kvp, err := t.snap.get(full, "txn get")
 		if err != nil {
-			return nil, err
+			return nil, t.fail(err)
 		}
 		if kvp != nil {
 			g = got{value: kvp.Value, modRev: kvp.ModRevision, found: true}
@@ -141,7 +152,7 @@ func (t *txn) Scan(start, end []byte, fn func(k, v []byte) bool) error {
 		return emit(k, kvp.Value)
 	})
 	if err != nil {
-		return err
+		return t.fail(err)
 	}
 	for ; stopped == "" && i < len(pend); i++ {
 		if !pend[i].del && !emit(pend[i].key, pend[i].value) {
