@@ -39,6 +39,8 @@
 //     no such commit came after the read revision. That is a coarser
 //     test (any concurrent delete conflicts with a long scan), never a
 //     weaker one.
+//   - A transaction one of whose reads failed never commits, even if fn
+//     ignores the error and returns nil: it returns that error.
 //   - A failed comparison applies nothing; fn runs again after a jittered
 //     exponential backoff (1 ms doubling to 100 ms), up to MaxRetries
 //     times (100), then Update returns kv.ErrConflict. A transaction that

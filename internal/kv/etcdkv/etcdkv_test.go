@@ -2,7 +2,9 @@ package etcdkv_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -79,7 +81,12 @@ func open(t testing.TB, c *cluster, what string) *etcdkv.Store {
 
 func openURL(t testing.TB, url string) *etcdkv.Store {
 	t.Helper()
-	s, err := etcdkv.Open(t.Context(), url, etcdkv.Options{})
+	return openWith(t, url, etcdkv.Options{})
+}
+
+func openWith(t testing.TB, url string, opts etcdkv.Options) *etcdkv.Store {
+	t.Helper()
+	s, err := etcdkv.Open(t.Context(), url, opts)
 	if err != nil {
 		t.Fatalf("Open(%s): %v", url, err)
 	}
@@ -141,3 +148,17 @@ func TestLargeScan(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// retryCounter is a slog.Handler that counts the store's retried
+// transactions.
+type retryCounter struct{ n atomic.Int64 }
+
+func (c *retryCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (c *retryCounter) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "etcd transaction conflict; retrying" {
+		c.n.Add(1)
+	}
+	return nil
+}
+func (c *retryCounter) WithAttrs([]slog.Attr) slog.Handler { return c }
+func (c *retryCounter) WithGroup(string) slog.Handler      { return c }

@@ -9,12 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ferryfs/ferry/internal/blob/localblob"
 	"github.com/ferryfs/ferry/internal/chunk"
 	"github.com/ferryfs/ferry/internal/fusefs"
+	"github.com/ferryfs/ferry/internal/kv/etcdkv"
 	"github.com/ferryfs/ferry/internal/meta"
 	"github.com/ferryfs/ferry/internal/testmount"
 )
@@ -23,10 +25,11 @@ import (
 // FUSE by the test process: the pieces `ferry mount` puts together, with
 // an etcdkv store in place of the volume's Pebble directory.
 type etcdMount struct {
-	dir  string
-	fs   *meta.FS
-	data *chunk.Store
-	srv  *fusefs.Server
+	dir     string
+	fs      *meta.FS
+	data    *chunk.Store
+	srv     *fusefs.Server
+	retries retryCounter // transactions the store ran again
 }
 
 const mountBlockSize = 1 << 20
@@ -36,7 +39,8 @@ const mountBlockSize = 1 << 20
 func mountEtcd(t *testing.T, url, objDir string, format bool) *etcdMount {
 	t.Helper()
 	ctx := t.Context()
-	store := openURL(t, url)
+	m := &etcdMount{dir: t.TempDir()}
+	store := openWith(t, url, etcdkv.Options{Logger: slog.New(&m.retries)})
 	if format {
 		if err := meta.Format(ctx, store, meta.FormatOptions{
 			BlockSize: mountBlockSize, UUID: "etcd-mount-test", RootMode: 0o755,
@@ -64,7 +68,7 @@ func mountEtcd(t *testing.T, url, objDir string, format bool) *etcdMount {
 		t.Fatalf("metadata service on etcd: %v", err)
 	}
 	data := chunk.New(objs, fs, chunk.Options{BlockSize: mountBlockSize, CacheBytes: 8 << 20, DirtyBytes: 8 << 20, Logger: log})
-	m := &etcdMount{dir: t.TempDir(), fs: fs, data: data}
+	m.fs, m.data = fs, data
 	m.srv, err = fusefs.Mount(m.dir, fs, data, fusefs.Options{FsName: "ferry:etcd-test", Logger: log})
 	if err != nil {
 		data.Close()
@@ -81,6 +85,10 @@ func (m *etcdMount) close(t *testing.T) {
 	}
 	if err := m.srv.Unmount(); err != nil {
 		t.Errorf("unmount: %v", err)
+		if err := syscall.Unmount(m.dir, syscall.MNT_DETACH); err != nil {
+			t.Errorf("detach %s: %v", m.dir, err)
+			return
+		}
 	}
 	m.srv.Wait()
 	m.srv = nil
@@ -220,4 +228,72 @@ func checkRound(root string, k int) error {
 		return fmt.Errorf("%s/l: readlink %q, %v", d, target, err)
 	}
 	return nil
+}
+
+// TestMountConcurrent has several goroutines create, rename and remove
+// files at once, in directories of their own and in a shared one, on a
+// mount whose metadata is in etcd: their transactions conflict (on the
+// shared directory, on the volume's counters) and run again, and the
+// result must be what each goroutine did.
+func TestMountConcurrent(t *testing.T) {
+	testmount.RequireFUSE(t)
+	m := mountEtcd(t, sharedCluster(t).url(newPrefix("mountconc")), t.TempDir(), true)
+	const workers, files = 4, 20
+	shared := filepath.Join(m.dir, "shared")
+	if err := os.Mkdir(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			errs <- func() error {
+				own := filepath.Join(m.dir, fmt.Sprintf("w%d", w))
+				if err := os.Mkdir(own, 0o755); err != nil {
+					return err
+				}
+				for i := range files {
+					for _, d := range []string{own, shared} {
+						p := filepath.Join(d, fmt.Sprintf("f%d-%02d", w, i))
+						if err := os.WriteFile(p, []byte(p), 0o644); err != nil {
+							return err
+						}
+						if i%2 == 1 {
+							if err := os.Rename(p, p+"r"); err != nil {
+								return err
+							}
+						}
+						if i%10 == 9 {
+							if err := os.Remove(p + "r"); err != nil {
+								return err
+							}
+						}
+					}
+				}
+				return nil
+			}()
+		}()
+	}
+	var failed error
+	for range workers {
+		if err := <-errs; err != nil && failed == nil {
+			failed = err
+		}
+	}
+	if failed != nil {
+		t.Fatal(failed)
+	}
+	// Per worker and directory: 20 files, of which the 2 with i%10 == 9
+	// were renamed and removed.
+	want := files - files/10
+	ents, err := os.ReadDir(shared)
+	if err != nil || len(ents) != workers*want {
+		t.Fatalf("shared directory: %d entries, %v; want %d", len(ents), err, workers*want)
+	}
+	for w := range workers {
+		ents, err := os.ReadDir(filepath.Join(m.dir, fmt.Sprintf("w%d", w)))
+		if err != nil || len(ents) != want {
+			t.Fatalf("w%d: %d entries, %v; want %d", w, len(ents), err, want)
+		}
+	}
+	t.Logf("%d transactions ran again after a conflict", m.retries.n.Load())
 }

@@ -221,6 +221,8 @@ func (s *Store) Update(ctx context.Context, fn func(kv.Txn) error) error {
 		}
 		if err != nil {
 			s.log.Debug("etcd commit refused; retrying", "err", err)
+		} else {
+			s.log.Debug("etcd transaction conflict; retrying", "attempt", attempt+1)
 		}
 		backoff = s.pause(ctx, backoff)
 	}
