@@ -5,11 +5,12 @@
 //	etcd://HOST:PORT[,HOST:PORT...]/PREFIX[?PARAMS]
 //
 // listing any members of the cluster (the client fails over among them)
-// and a key prefix, so that several volumes share one cluster: every key of
-// the store lives under PREFIX + "/:" (data under "/:d", the store's own
-// bookkeeping, the delete epoch and the commit markers, under "/:m"). Prefix segments cannot hold ':', so no
-// volume's keys fall inside another's. PARAMS are dial-timeout,
-// request-timeout, max-txn-ops and max-request-bytes (see ParseURL).
+// and a key prefix, so that several volumes share one cluster: every key
+// of the store lives under PREFIX + "/:", data under "/:d" and the store's
+// own bookkeeping (the delete epoch, commit markers) under "/:m". Prefix
+// segments cannot hold ':', so no volume's keys fall inside another's.
+// PARAMS are dial-timeout, request-timeout, max-txn-ops and
+// max-request-bytes (see ParseURL).
 //
 // # Transactions
 //
@@ -68,16 +69,15 @@
 // first exchange by the dial timeout (5 s); a cluster that does not answer
 // in time gives ErrUnreachable, a one-line error naming the store's URL.
 // The client spreads requests over the listed members and stops using one
-// whose connection breaks, so while a quorum lives, losing a member costs
-// at most the requests in flight to it. Reads among those are sent again
-// by the client. A commit among them may or may not have been applied;
-// every commit also creates a marker key of its own, and the store settles
-// the question by fencing that marker (outcome.go): an applied commit is
-// reported done, one that was not is fenced off for good and its Update
-// runs again. Only when the cluster cannot be asked within another request
-// timeout does the Update fail with ErrOutcomeUnknown. A commit the cluster
-// refused without applying it (no leader during an election) runs again
-// like a conflict.
+// whose connection breaks, so while a quorum lives, losing a member fails
+// no operation: the client sends reads that were in flight to it again,
+// and a commit that was in flight, which may or may not have been applied,
+// is settled through the marker key every commit creates (outcome.go): an
+// applied commit is reported done, one that was not is fenced off for good
+// and its Update runs again. Only when the cluster cannot be asked within
+// another request timeout does the Update fail with ErrOutcomeUnknown. A
+// commit the cluster refused without applying it (no leader during an
+// election) runs again like a conflict.
 //
 // The cluster keeps every revision until it is compacted; run it with
 // --auto-compaction-retention (e.g. 1h) so history does not grow without
@@ -91,7 +91,7 @@
 // # Lock order
 //
 // The gate (every operation holds it shared; Close closes it and waits
-// for running operations, then closes the client). No lock of this
-// package is held across a request. Close must not be called from inside
-// View or Update.
+// for running operations, then closes the client), then markers.mu (held
+// only to hand out or take marker keys). No lock of this package is held
+// across a request. Close must not be called from inside View or Update.
 package etcdkv
