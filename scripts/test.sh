@@ -36,6 +36,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 export FERRY_VERSITYGW="${FERRY_VERSITYGW:-$(bash scripts/versitygw.sh)}" # S3 server for internal/blob/s3blob
+source scripts/etcd.sh
 
 say "gofmt"
 unformatted=$(gofmt -l .)

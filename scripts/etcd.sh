@@ -1,0 +1,19 @@
+# Sourced by scripts/test.sh: makes sure an etcd server binary is there for
+# the tests of internal/kv/etcdkv, which start their own three-member
+# clusters on loopback with it, and exports FERRY_ETCD. Installs Debian's
+# etcd-server (as root, with apt-get) when it is missing; otherwise those
+# tests skip, or fail under CI=true.
+etcd_bin=${FERRY_ETCD:-/usr/bin/etcd}
+if [ ! -x "$etcd_bin" ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		printf 'etcd.sh: installing etcd-server\n' >&2
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null; } ||
+			printf 'etcd.sh: could not install etcd-server; the etcd tests will fail under CI\n' >&2
+	else
+		printf 'etcd.sh: no %s (apt-get install etcd-server); the etcd tests will skip, or fail under CI\n' "$etcd_bin" >&2
+	fi
+fi
+if [ -x "$etcd_bin" ]; then
+	export FERRY_ETCD=$etcd_bin
+fi
+unset etcd_bin
