@@ -15,7 +15,7 @@ import (
 	"github.com/ferryfs/ferry/internal/volume"
 )
 
-const serveSynopsis = "VOL --listen ADDR [--listen ADDR ...] [--lease D] [--recall-timeout D] [--async] [--log-level L]"
+const serveSynopsis = "VOL --listen ADDR [--listen ADDR ...] [--lease D] [--recall-timeout D] [--async] [--log-level L] " + exportSynopsis
 
 // listenFlag collects repeated --listen addresses.
 type listenFlag []rpc.Addr
@@ -45,6 +45,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	recall := fl.Duration("recall-timeout", service.DefaultRecallTimeout, "how long a change waits for a client to acknowledge a recall")
 	async := fl.Bool("async", false, "acknowledge changes before they are durable (a crash of the service may lose changes acknowledged since the last fsync)")
 	level := logLevelFlag(fl, slog.LevelInfo)
+	export := exportFlags(fl)
 	pos, err := parseArgs(fl, args, 1)
 	if err != nil {
 		return err
@@ -59,8 +60,13 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		fl.Usage()
 		return errUsage
 	}
+	ex, err := export()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ferry serve: %v\n", err)
+		return errUsage
+	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: *level}))
-	return runServe(ctx, log, pos[0], listen, service.Options{LeasePeriod: *lease, RecallTimeout: *recall, Async: *async, Logger: log})
+	return runServe(ctx, log, pos[0], listen, service.Options{LeasePeriod: *lease, RecallTimeout: *recall, Async: *async, Logger: log, Export: ex})
 }
 
 // runServe serves vol on every address until ctx ends.
