@@ -55,22 +55,16 @@ func inverse(what string, fwd map[uint32]uint32) (map[uint32]uint32, error) {
 	return back, nil
 }
 
-func (m *IDMap) uid(id uint32) uint32 {
-	if v, ok := m.UIDs[id]; ok {
-		return v
-	}
-	if id == 0 && m.Squash {
-		return m.AnonUID
-	}
-	return id
-}
+func (m *IDMap) uid(id uint32) uint32 { return m.one(m.UIDs, m.AnonUID, id) }
+func (m *IDMap) gid(id uint32) uint32 { return m.one(m.GIDs, m.AnonGID, id) }
 
-func (m *IDMap) gid(id uint32) uint32 {
-	if v, ok := m.GIDs[id]; ok {
+// one maps id by fwd, or squashes it to anon.
+func (m *IDMap) one(fwd map[uint32]uint32, anon, id uint32) uint32 {
+	if v, ok := fwd[id]; ok {
 		return v
 	}
 	if id == 0 && m.Squash {
-		return m.AnonGID
+		return anon
 	}
 	return id
 }

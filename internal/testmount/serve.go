@@ -27,6 +27,7 @@ type ServeOptions struct {
 	Lease         time.Duration // 0: 2 s
 	RecallTimeout time.Duration // 0: 1 s
 	Listen        string        // 0: tcp://127.0.0.1:0
+	Args          []string      // more flags of ferry serve (plain words)
 }
 
 // Service is a `ferry serve` process of the built binary, on a fresh
@@ -96,8 +97,8 @@ func StartServe(t testing.TB, opts ServeOptions) *Service {
 func (s *Service) start(t testing.TB, listen string) {
 	t.Helper()
 	from := len(s.Logs())
-	line := fmt.Sprintf("exec %s serve %s --listen %s --lease %s --recall-timeout %s 2>>%s",
-		s.bin, s.VolDir, listen, s.opts.Lease, s.opts.RecallTimeout, s.log)
+	line := fmt.Sprintf("exec %s serve %s --listen %s --lease %s --recall-timeout %s %s 2>>%s",
+		s.bin, s.VolDir, listen, s.opts.Lease, s.opts.RecallTimeout, strings.Join(s.opts.Args, " "), s.log)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := fmt.Fprintln(s.in, line); err != nil {
@@ -177,6 +178,14 @@ func (s *Service) signal(t testing.TB, sig syscall.Signal) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// RestartWith is Restart with other flags (ServeOptions.Args), after a
+// Stop or Kill.
+func (s *Service) RestartWith(t testing.TB, args ...string) {
+	t.Helper()
+	s.opts.Args = args
+	s.start(t, s.Addr)
 }
 
 // Restart starts the service again on the same volume and address.
