@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -26,9 +28,15 @@ func FuzzDispatch(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		fx := dispatchFixture(t)
-		fx.mu.Lock()
-		defer fx.mu.Unlock()
+		fx.Lock()
+		defer fx.Unlock()
+		fix := dispatchFixture(t)
+		// A call that does not return is a finding too: say where it is.
+		hung := time.AfterFunc(hangAfter, func() {
+			buf := make([]byte, 1<<20)
+			panic(fmt.Sprintf("calls still running after %v:\n%s", hangAfter, buf[:runtime.Stack(buf, true)]))
+		})
+		defer hung.Stop()
 		ops := wire.Ops()
 		ctx := context.Background()
 		for id := uint64(1); len(in) >= 3; id++ {
@@ -39,13 +47,13 @@ func FuzzDispatch(f *testing.F) {
 			if op == wire.OpBye || op == wire.OpHello {
 				continue // ending the fixture's session is no finding
 			}
-			reply := fx.h.Call(ctx, op, fx.next, payload)
-			fx.next++
+			reply := fix.h.Call(ctx, op, fix.next, payload)
+			fix.next++
 			if len(reply) == 0 {
 				t.Fatalf("%v: empty reply", op)
 			}
 		}
-		rep, err := fx.s.meta.Check(ctx, false)
+		rep, err := fix.m.Check(ctx, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,19 +63,26 @@ func FuzzDispatch(f *testing.F) {
 	})
 }
 
-// fixture is one service and session per fuzzing process: calls pile
-// up on the same volume, as a long-lived hostile client's would.
+// hangAfter is how long the calls of one input may take.
+const hangAfter = 2 * time.Second
+
+// fixture is one service and session; calls pile up on the same volume
+// for fixtureRuns inputs, as a long-lived hostile client's would, then a
+// fresh volume keeps the consistency check cheap.
 type fixture struct {
-	mu   sync.Mutex
 	s    *Service
+	m    *meta.FS
 	h    *handler
 	next uint64
+	runs int
 }
 
-var (
-	fxOnce sync.Once
-	fx     *fixture
-)
+const fixtureRuns = 256
+
+var fx struct {
+	sync.Mutex
+	cur *fixture
+}
 
 type dropPusher struct{}
 
@@ -75,37 +90,43 @@ func (dropPusher) Push(wire.Op, uint64, wire.Message) error { return nil }
 
 var _ rpc.Pusher = dropPusher{}
 
+// dispatchFixture returns the fixture for the next input; the caller
+// holds fx.
 func dispatchFixture(t *testing.T) *fixture {
-	fxOnce.Do(func() {
-		ctx := context.Background()
-		store := memkv.New()
-		if err := meta.Format(ctx, store, meta.FormatOptions{BlockSize: 1 << 16, UUID: "fuzz"}); err != nil {
-			t.Fatal(err)
-		}
-		s := New(Options{LeasePeriod: time.Hour, RecallTimeout: time.Millisecond, Async: true, Export: Export{
-			Root: "/x", IDs: IDMap{Squash: true, AnonUID: DefaultAnonID, AnonGID: DefaultAnonID, UIDs: map[uint32]uint32{1000: 2000}},
-		}})
-		m, err := meta.New(ctx, store, meta.Options{OnCommit: s.OnCommit, KeepOrphans: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := m.Mkdir(ctx, meta.Root, 1, "x", 0o777); err != nil {
-			t.Fatal(err)
-		}
-		s.Configure(memblob.New(), 1<<16, "fuzz")
-		if err := s.Attach(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-		sh, _, err := s.Accept(ctx, &wire.Hello{MinVersion: wire.MinVersion, MaxVersion: wire.Version, Client: "fuzz"}, "fuzz", dropPusher{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		fx = &fixture{s: s, h: sh.(*handler), next: 1}
-	})
-	if fx == nil {
-		t.Fatal("no fixture")
+	if c := fx.cur; c != nil && c.runs < fixtureRuns {
+		c.runs++
+		return c
 	}
-	return fx
+	if c := fx.cur; c != nil {
+		c.s.Close()
+		c.m.Close()
+		fx.cur = nil
+	}
+	ctx := context.Background()
+	store := memkv.New()
+	if err := meta.Format(ctx, store, meta.FormatOptions{BlockSize: 1 << 16, UUID: "fuzz"}); err != nil {
+		t.Fatal(err)
+	}
+	s := New(Options{LeasePeriod: time.Hour, RecallTimeout: time.Millisecond, Async: true, Export: Export{
+		Root: "/x", IDs: IDMap{Squash: true, AnonUID: DefaultAnonID, AnonGID: DefaultAnonID, UIDs: map[uint32]uint32{1000: 2000}},
+	}})
+	m, err := meta.New(ctx, store, meta.Options{OnCommit: s.OnCommit, KeepOrphans: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Mkdir(ctx, meta.Root, 1, "x", 0o777); err != nil {
+		t.Fatal(err)
+	}
+	s.Configure(memblob.New(), 1<<16, "fuzz")
+	if err := s.Attach(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	sh, _, err := s.Accept(ctx, &wire.Hello{MinVersion: wire.MinVersion, MaxVersion: wire.Version, Client: "fuzz"}, "fuzz", dropPusher{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.cur = &fixture{s: s, m: m, h: sh.(*handler), next: 1, runs: 1}
+	return fx.cur
 }
 
 // dispatchSeeds are calls a client makes: a directory, a file written

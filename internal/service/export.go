@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -145,8 +146,14 @@ func (p *exportPusher) Push(op wire.Op, id uint64, msg wire.Message) error {
 
 // prepareExport checks the export's options and finds its directory.
 func (s *Service) prepareExport(ctx context.Context) error {
-	if err := s.opts.Export.IDs.prepare(); err != nil {
+	ex := &s.opts.Export
+	if err := ex.IDs.prepare(); err != nil {
 		return err
 	}
-	return s.resolveExport(ctx)
+	if err := s.resolveExport(ctx); err != nil {
+		return err
+	}
+	s.log.Info("export", "root", cmp.Or(ex.Root, "/"), "inode", s.root, "read_only", ex.ReadOnly,
+		"root_squash", ex.IDs.Squash, "uid_maps", len(ex.IDs.UIDs), "gid_maps", len(ex.IDs.GIDs))
+	return nil
 }

@@ -102,6 +102,25 @@ func TestSubdirExportNoEscape(t *testing.T) {
 	checkVolume(t, e.fs)
 }
 
+// Recalls name the export's root as its clients know it: inode 1.
+func TestSubdirExportRecallsRoot(t *testing.T) {
+	e, _ := exportEnv(t, service.Export{Root: "/d"})
+	a := e.connect(t, "A", true)
+	b := e.connect(t, "B", false)
+	if _, err := b.getattr(1); err != nil {
+		t.Fatal(err)
+	}
+	done := async(func() error { _, err := a.mkdir(1, "x"); return err })
+	r := b.nextRecall()
+	if len(r.r.Items) != 1 || r.r.Items[0].Ino != 1 {
+		t.Errorf("recall of the export's root: %+v, want inode 1", r.r.Items)
+	}
+	b.ack(r.id)
+	if err := returned(t, done, "mkdir"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestExportDirectoryMissing(t *testing.T) {
 	for _, root := range []string{"/nope", "/top", "/d/../d"} {
 		opts := service.Options{Export: service.Export{Root: root}}
