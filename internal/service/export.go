@@ -57,7 +57,7 @@ func (s *Service) resolveExport(ctx context.Context) error {
 	ino := uint64(rootIno)
 	for _, name := range strings.Split(path, "/") {
 		if name == "" || name == "." || name == ".." {
-			return fmt.Errorf("export %q: %w: a path of names without . or ..", s.opts.Export.Root, syscall.EINVAL)
+			return fmt.Errorf("export %q: %w: a path of names, none of them . or .. or empty", s.opts.Export.Root, syscall.EINVAL)
 		}
 		a, err := s.meta.Lookup(ctx, meta.Root, ino, name)
 		if err != nil {

@@ -239,3 +239,12 @@ func TestForeignAndStaleHandles(t *testing.T) {
 	wantErrno(t, a.call(wire.OpCommitWrite, &wire.CommitWrite{Ino: tr.top, W: own}, nil), syscall.EBADF, "commit through another session's open")
 	checkVolume(t, e.fs)
 }
+
+// A layout asked of a removed file says it is gone, open or not (a
+// client whose writes failed asks so).
+func TestLayoutOfRemovedFile(t *testing.T) {
+	e, tr := exportEnv(t, service.Export{})
+	p := e.connect(t, "p", true)
+	p.must(p.unlink(tr.d, "f"))
+	wantErrno(t, p.call(wire.OpGetLayout, &wire.GetLayout{Ino: tr.f, Count: 1}, nil), syscall.ENOENT, "layout of a removed file")
+}

@@ -84,7 +84,7 @@ func (h *handler) admit(ctx context.Context, op wire.Op, req wire.Message) (wire
 			return nil, err
 		}
 	}
-	return nil, h.dataRights(op, req)
+	return nil, h.dataRights(ctx, op, req)
 }
 
 // reclaiming reports whether a session from before a restart has yet to
@@ -119,12 +119,17 @@ func (h *handler) readOnly(op wire.Op, req wire.Message) (wire.Message, error) {
 
 // dataRights checks the data path's calls against what the session
 // opened and was allocated.
-func (h *handler) dataRights(op wire.Op, req wire.Message) error {
+func (h *handler) dataRights(ctx context.Context, op wire.Op, req wire.Message) error {
 	g := &h.sess.guard
 	switch op {
 	case wire.OpGetLayout:
 		r := req.(*wire.GetLayout)
 		if open, _ := g.open(r.Ino); !open {
+			// A client asks whether a file it wrote still exists
+			// (chunk's removed): that much anybody may know.
+			if _, err := h.s.meta.GetAttr(ctx, r.Ino); err != nil {
+				return err
+			}
 			return refusal(op, r.Ino, "layout of a file the session has not open", syscall.EBADF)
 		}
 	case wire.OpCommitWrite:
