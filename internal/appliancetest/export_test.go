@@ -109,3 +109,43 @@ func TestReadOnlySubdirExport(t *testing.T) {
 		t.Errorf("sub/f after the read-only export: %q %v", b, err)
 	}
 }
+
+// With root squashed, the test (root) acts as nobody on the volume:
+// what it makes is nobody's, and root's private files are closed to it.
+func TestRootSquashThroughMount(t *testing.T) {
+	svc := testmount.StartServe(t, testmount.ServeOptions{})
+	w := testmount.NewRemote(t, svc.Addr, testmount.RemoteOptions{})
+	if err := os.Mkdir(w.Path("pub"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(w.Path("pub"), 0o777); err != nil { // past the umask
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(w.Path("private"), []byte("root's"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.Close(t)
+	svc.Stop(t)
+	svc.RestartWith(t, "--root-squash", "--anon-uid", "4321", "--anon-gid", "4322")
+
+	r := testmount.NewRemote(t, svc.Addr, testmount.RemoteOptions{})
+	if err := os.WriteFile(r.Path("pub/mine"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(r.Path("pub/mine"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Uid != 4321 || st.Gid != 4322 {
+		t.Errorf("a file made by a squashed root is owned by %d:%d, want 4321:4322", st.Uid, st.Gid)
+	}
+	if _, err := os.ReadFile(r.Path("private")); !errors.Is(err, syscall.EACCES) {
+		t.Errorf("read of root's 0600 file by a squashed root: %v, want EACCES", err)
+	}
+	if err := os.Mkdir(r.Path("nd"), 0o755); !errors.Is(err, syscall.EACCES) {
+		t.Errorf("mkdir in root's 0755 directory by a squashed root: %v, want EACCES", err)
+	}
+	if err := os.Chown(r.Path("pub/mine"), 0, 0); !errors.Is(err, syscall.EPERM) {
+		t.Errorf("chown by a squashed root: %v, want EPERM", err)
+	}
+}
