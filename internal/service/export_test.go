@@ -197,6 +197,9 @@ func TestForeignAndStaleHandles(t *testing.T) {
 	wantErrno(t, b.call(wire.OpGetLayout, &wire.GetLayout{Ino: tr.f, Count: 1}, nil), syscall.EBADF, "layout without an open")
 	wantErrno(t, b.call(wire.OpCommitWrite, &wire.CommitWrite{Ino: tr.f, W: chunk.Write{Size: 1, Mtime: 3}}, nil), syscall.EBADF, "commit without an open")
 	wantErrno(t, b.call(wire.OpRelease, &wire.Ino{Ino: tr.f}, nil), syscall.EBADF, "release of another session's open")
+	trunc := meta.SetAttrIn{Valid: meta.SetSize | meta.SetFromHandle}
+	wantErrno(t, b.call(wire.OpSetAttr, &wire.SetAttr{C: meta.Caller{UID: 1}, Ino: tr.f, In: trunc}, nil), syscall.EBADF, "ftruncate without an open")
+	wantErrno(t, b.call(wire.OpFallocate, &wire.Fallocate{C: meta.Caller{UID: 1}, Ino: tr.f, Mode: 0x03, Length: 5}, nil), syscall.EBADF, "hole punched without an open")
 	// Objects: B may neither read, overwrite nor delete A's.
 	key := chunk.ObjectKey(obj)
 	wantErrno(t, b.call(wire.OpBlobGet, &wire.BlobGet{Key: key, Length: -1}, nil), syscall.EACCES, "read of a foreign object")

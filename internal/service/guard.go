@@ -132,6 +132,20 @@ func (h *handler) dataRights(ctx context.Context, op wire.Op, req wire.Message) 
 			}
 			return refusal(op, r.Ino, "layout of a file the session has not open", syscall.EBADF)
 		}
+	case wire.OpFallocate:
+		// fallocate(2) works on a descriptor open for writing; meta
+		// checks no permission of its own.
+		r := req.(*wire.Fallocate)
+		if _, write := g.open(r.Ino); !write {
+			return refusal(op, r.Ino, "fallocate of a file the session has not open for writing", syscall.EBADF)
+		}
+	case wire.OpSetAttr:
+		// ftruncate skips meta's write permission check: the descriptor
+		// was checked at its open, which must then be this session's.
+		r := req.(*wire.SetAttr)
+		if _, write := g.open(r.Ino); r.In.Valid&meta.SetFromHandle != 0 && !write {
+			return refusal(op, r.Ino, "change through a descriptor the session has not open for writing", syscall.EBADF)
+		}
 	case wire.OpCommitWrite:
 		r := req.(*wire.CommitWrite)
 		if _, write := g.open(r.Ino); !write {
