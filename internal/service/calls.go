@@ -111,8 +111,14 @@ func (h *handler) run(ctx context.Context, op wire.Op, payload []byte) []byte {
 
 func (h *handler) compound(ctx context.Context, c *wire.Compound) []byte {
 	out := wire.CompoundReply{Replies: make([][]byte, len(c.Calls))}
+	size := 0
 	for i, sub := range c.Calls {
+		if size > maxCompoundReply { // guard.go
+			out.Replies[i] = compoundFull(sub.Op)
+			continue
+		}
 		out.Replies[i] = h.run(ctx, sub.Op, sub.Payload)
+		size += len(out.Replies[i])
 	}
 	return wire.AppendReply(nil, 0, "", &out)
 }

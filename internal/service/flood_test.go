@@ -119,3 +119,28 @@ func TestFloodFromOneSession(t *testing.T) {
 	t.Logf("flooding session wrote %d calls before the service stopped reading or it was done", <-flooded)
 	checkVolume(t, e.fs)
 }
+
+// A compound of many listings is answered within a frame: the calls past
+// its bound are refused, not run.
+func TestCompoundReplyBounded(t *testing.T) {
+	e, _ := exportEnv(t, service.Export{})
+	p := e.connect(t, "p", true)
+	d, err := p.mkdir(1, "many")
+	p.must(err)
+	for i := range 512 {
+		_, err := p.mknod(d.Ino, fmt.Sprintf("%0200d", i)) // long names: big listings
+		p.must(err)
+	}
+	list := wire.SubCall{Op: wire.OpReadDir, Payload: wire.Append(nil, &wire.ReadDir{C: meta.Root, Ino: d.Ino, Max: 1 << 16, Plus: true})}
+	var c wire.Compound
+	for range 400 { // each reply is about 180 KiB: 70 MiB in all, more than a frame
+		c.Calls = append(c.Calls, list)
+	}
+	var cr wire.CompoundReply
+	p.must(p.call(wire.OpCompound, &c, &cr))
+	last := wire.DecodeReply(wire.OpReadDir, cr.Replies[len(cr.Replies)-1], wire.Reply(wire.OpReadDir))
+	wantErrno(t, last, syscall.E2BIG, "the last listing of an oversized compound")
+	if err := wire.DecodeReply(wire.OpReadDir, cr.Replies[0], wire.Reply(wire.OpReadDir)); err != nil {
+		t.Fatalf("the first listing: %v", err)
+	}
+}

@@ -266,3 +266,12 @@ func replyOf(reply wire.Message, err error) []byte {
 	}
 	return wire.AppendReply(nil, 0, "", reply)
 }
+
+// maxCompoundReply bounds the replies of one compound: a small frame of
+// many listings must not make the service build a reply no frame holds.
+// The calls after the bound do not run.
+const maxCompoundReply = wire.MaxFrame / 2
+
+func compoundFull(op wire.Op) []byte {
+	return errReply(fmt.Errorf("%v: not run: the compound's replies reached %d bytes: %w", op, maxCompoundReply, syscall.E2BIG))
+}
