@@ -16,8 +16,9 @@ type frameWriter struct {
 	mu      sync.Mutex
 	buf     []byte // frames waiting for the flusher
 	spare   []byte
-	writing bool       // a goroutine is flushing
-	err     error      // the first write failure; every later write fails with it
+	writing bool  // a goroutine is flushing
+	err     error // the first write failure; every later write fails with it
+
 	drained *sync.Cond // signalled after each write (budget.go)
 }
 

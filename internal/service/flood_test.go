@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -120,27 +121,27 @@ func TestFloodFromOneSession(t *testing.T) {
 	checkVolume(t, e.fs)
 }
 
-// A compound of many listings is answered within a frame: the calls past
+// A compound of many reads is answered within a frame: the calls past
 // its bound are refused, not run.
 func TestCompoundReplyBounded(t *testing.T) {
 	e, _ := exportEnv(t, service.Export{})
 	p := e.connect(t, "p", true)
-	d, err := p.mkdir(1, "many")
-	p.must(err)
-	for i := range 512 {
-		_, err := p.mknod(d.Ino, fmt.Sprintf("%0200d", i)) // long names: big listings
-		p.must(err)
-	}
-	list := wire.SubCall{Op: wire.OpReadDir, Payload: wire.Append(nil, &wire.ReadDir{C: meta.Root, Ino: d.Ino, Max: 1 << 16, Plus: true})}
+	var first wire.U64
+	p.must(p.call(wire.OpNewObjectIDs, &wire.U64{V: 1}, &first))
+	key := chunk.ObjectKey(first.V)
+	p.must(p.call(wire.OpBlobPut, &wire.BlobPut{Key: key, Data: make([]byte, 4<<20)}, nil))
+	get := wire.SubCall{Op: wire.OpBlobGet, Payload: wire.Append(nil, &wire.BlobGet{Key: key, Length: -1})}
 	var c wire.Compound
-	for range 400 { // each reply is about 180 KiB: 70 MiB in all, more than a frame
-		c.Calls = append(c.Calls, list)
+	for range 20 { // 80 MiB of replies: more than a frame
+		c.Calls = append(c.Calls, get)
 	}
 	var cr wire.CompoundReply
-	p.must(p.call(wire.OpCompound, &c, &cr))
-	last := wire.DecodeReply(wire.OpReadDir, cr.Replies[len(cr.Replies)-1], wire.Reply(wire.OpReadDir))
-	wantErrno(t, last, syscall.E2BIG, "the last listing of an oversized compound")
-	if err := wire.DecodeReply(wire.OpReadDir, cr.Replies[0], wire.Reply(wire.OpReadDir)); err != nil {
-		t.Fatalf("the first listing: %v", err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // 64 MiB moved under -race
+	defer cancel()
+	p.must(p.cl.Call(ctx, wire.OpCompound, &c, &cr))
+	if err := wire.DecodeReply(wire.OpBlobGet, cr.Replies[0], wire.Reply(wire.OpBlobGet)); err != nil {
+		t.Fatalf("the first read: %v", err)
 	}
+	last := wire.DecodeReply(wire.OpBlobGet, cr.Replies[len(cr.Replies)-1], wire.Reply(wire.OpBlobGet))
+	wantErrno(t, last, syscall.E2BIG, "the last read of an oversized compound")
 }
