@@ -3,7 +3,10 @@ package appliancetest
 import (
 	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -147,5 +150,51 @@ func TestRootSquashThroughMount(t *testing.T) {
 	}
 	if err := os.Chown(r.Path("pub/mine"), 0, 0); !errors.Is(err, syscall.EPERM) {
 		t.Errorf("chown by a squashed root: %v, want EPERM", err)
+	}
+}
+
+// A process of uid 1000 on a client mapped to 2000 makes files the volume
+// stores as 2000's and the client shows as 1000's.
+func TestMappedUserThroughMount(t *testing.T) {
+	svc := testmount.StartServe(t, testmount.ServeOptions{})
+	w := testmount.NewRemote(t, svc.Addr, testmount.RemoteOptions{})
+	if err := os.Mkdir(w.Path("pub"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(w.Path("pub"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	w.Close(t)
+	svc.Stop(t)
+	svc.RestartWith(t, "--map-uid", "1000:2000", "--map-gid", "1000:2000")
+
+	r := testmount.NewRemote(t, svc.Addr, testmount.RemoteOptions{})
+	// The mount point's parent is the test's private directory.
+	if err := os.Chmod(filepath.Dir(r.Dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The child starts outside the mount: between its fork and its exec
+	// it must not wait for this process's file system.
+	made := r.Path("pub/made")
+	cmd := exec.Command("/bin/sh", "-c", `echo x > "$1" && stat -c %u:%g "$1"`, "sh", made)
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 1000, Gid: 1000}}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("write as uid 1000: %v\n%s", err, out)
+	}
+	if got := strings.TrimSpace(string(out)); got != "1000:1000" {
+		t.Errorf("a mapped user's file shown to it as %s, want 1000:1000", got)
+	}
+	r.Close(t)
+	svc.Stop(t)
+	svc.RestartWith(t)
+	v := testmount.NewRemote(t, svc.Addr, testmount.RemoteOptions{})
+	var st unix.Stat_t
+	if err := unix.Stat(v.Path("pub/made"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Uid != 2000 || st.Gid != 2000 {
+		t.Errorf("a mapped user's file stored as %d:%d, want 2000:2000", st.Uid, st.Gid)
 	}
 }
