@@ -32,10 +32,18 @@
 // while (replies.go) and answers a repeated call id from there, or waits
 // for the first run to finish, so a resent mutation runs once.
 //
+// # Exports and hostile clients
+//
+// The service trusts nothing a client sends (guard.go): every request is
+// checked and mapped before it runs (a read-only export, a subdirectory
+// as the clients' root, squashed and mapped identities: export.go,
+// identity.go), and the data path goes only where the session's opens
+// and allocations let it (rights.go).
+//
 // # Locks
 //
 // Service.mu guards the lease table, the session map and the recall
 // waiters; it is never held across a call into meta or blob, nor across
 // a push. session.mu guards a session's connection, opens and reply
-// cache; it is taken alone or under nothing.
+// cache; it is taken alone or under nothing. sessGuard.mu is a leaf.
 package service
