@@ -95,10 +95,32 @@ func TestSubdirExportNoEscape(t *testing.T) {
 	}
 	_, err = p.lookup(sub.Ino, "..")
 	wantErrno(t, err, syscall.ESTALE, `".." of a directory moved out`)
-	// Not handed to this session, out of the export: ESTALE.
+	// A file moved out (here: its one name, by a client of the whole
+	// volume) stays the holder's, as an open descriptor would.
+	if err := e.fs.Rename(ctx, meta.Root, tr.d, "f", 1, "f-moved", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.getattr(f.Ino); err != nil {
+		t.Errorf("held file moved out: %v", err)
+	}
+	// Neither is anything to a session it was never handed to.
 	q := e.connect(t, "other", true)
 	_, err = q.getattr(sub.Ino)
 	wantErrno(t, err, syscall.ESTALE, "directory moved out, to a session it was never handed")
+	_, err = q.getattr(f.Ino)
+	wantErrno(t, err, syscall.ESTALE, "file moved out, to a session it was never handed")
+	// A hard link from outside into the export makes the file reachable
+	// by its new name, and only so.
+	a, err := e.fs.Link(ctx, meta.Root, tr.f, tr.d, "back")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := q.lookup(1, "back"); err != nil || got.Ino != a.Ino {
+		t.Errorf("lookup of a name linked into the export: %+v %v", got, err)
+	}
+	if _, err := q.getattr(f.Ino); err != nil {
+		t.Errorf("file handed through its new name: %v", err)
+	}
 	checkVolume(t, e.fs)
 }
 
