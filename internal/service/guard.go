@@ -112,7 +112,11 @@ func (h *handler) readOnly(op wire.Op, req wire.Message) (wire.Message, error) {
 		return &wire.Bool{}, nil
 	}
 	if changes(op) {
-		return nil, refusal(op, 0, "read-only export", syscall.EROFS)
+		var ino uint64
+		if inos := inosOf(req); len(inos) > 0 {
+			ino = *inos[0]
+		}
+		return nil, refusal(op, ino, "read-only export", syscall.EROFS)
 	}
 	return nil, nil
 }
