@@ -33,33 +33,36 @@ func callerOf(req wire.Message) *meta.Caller {
 	return nil
 }
 
-// inosOf returns the inode numbers a request names.
-func inosOf(req wire.Message) []*uint64 {
+// inosOf returns the inode numbers a request names, in buf when they fit
+// (a call costs no allocation for it).
+func inosOf(req wire.Message, buf *[2]*uint64) []*uint64 {
+	one := func(p *uint64) []*uint64 { buf[0] = p; return buf[:1] }
+	two := func(p, q *uint64) []*uint64 { buf[0], buf[1] = p, q; return buf[:2] }
 	switch r := req.(type) {
 	case *wire.Entry:
-		return []*uint64{&r.Parent}
+		return one(&r.Parent)
 	case *wire.Ino:
-		return []*uint64{&r.Ino}
+		return one(&r.Ino)
 	case *wire.SetAttr:
-		return []*uint64{&r.Ino}
+		return one(&r.Ino)
 	case *wire.Make:
-		return []*uint64{&r.Parent}
+		return one(&r.Parent)
 	case *wire.Link:
-		return []*uint64{&r.Ino, &r.NewParent}
+		return two(&r.Ino, &r.NewParent)
 	case *wire.Rename:
-		return []*uint64{&r.OldParent, &r.NewParent}
+		return two(&r.OldParent, &r.NewParent)
 	case *wire.InoOp:
-		return []*uint64{&r.Ino}
+		return one(&r.Ino)
 	case *wire.ReadDir:
-		return []*uint64{&r.Ino}
+		return one(&r.Ino)
 	case *wire.Xattr:
-		return []*uint64{&r.Ino}
+		return one(&r.Ino)
 	case *wire.Fallocate:
-		return []*uint64{&r.Ino}
+		return one(&r.Ino)
 	case *wire.GetLayout:
-		return []*uint64{&r.Ino}
+		return one(&r.Ino)
 	case *wire.CommitWrite:
-		return []*uint64{&r.Ino}
+		return one(&r.Ino)
 	case *wire.Inos:
 		out := make([]*uint64, len(r.Inos))
 		for i := range r.Inos {

@@ -57,7 +57,8 @@ func (h *handler) admit(ctx context.Context, op wire.Op, req wire.Message) (wire
 	if r, ok := req.(*wire.SetAttr); ok && r.In.Valid&(meta.SetUID|meta.SetGID) != 0 {
 		r.In.UID, r.In.GID = ex.IDs.owner(r.In.UID, r.In.GID)
 	}
-	inos := inosOf(req)
+	var buf [2]*uint64
+	inos := inosOf(req, &buf)
 	for _, p := range inos {
 		*p = s.toService(*p)
 	}
@@ -113,7 +114,8 @@ func (h *handler) readOnly(op wire.Op, req wire.Message) (wire.Message, error) {
 	}
 	if changes(op) {
 		var ino uint64
-		if inos := inosOf(req); len(inos) > 0 {
+		var buf [2]*uint64
+		if inos := inosOf(req, &buf); len(inos) > 0 {
 			ino = *inos[0]
 		}
 		return nil, refusal(op, ino, "read-only export", syscall.EROFS)
