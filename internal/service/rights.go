@@ -27,8 +27,8 @@ type sessGuard struct {
 	byIno    map[uint64][]uint64 // inode → objects readable through it
 	ranges   []idRange           // object ids allocated to the session
 	// lenient: a session recovered after a restart of the service may
-	// use objects of ids it was allocated before (forgotten with the
-	// restart) and files it says it had open (OpHold).
+	// use any object (which ids it was allocated before was forgotten
+	// with the restart; its session id is its credential).
 	lenient bool
 }
 
