@@ -41,6 +41,16 @@ func (b *budget) release(n int) {
 	b.mu.Unlock()
 }
 
+// backedUp reports whether max bytes of replies wait to be sent: the
+// reader then serves no call inline, since it must not wait itself (it
+// reads the acknowledgements other sessions' changes wait for); the
+// calls wait, holding their share of the budget and of MaxInflight.
+func (w *frameWriter) backedUp(max int) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.buf) >= max
+}
+
 // waitBelow returns once fewer than max bytes of replies wait to be sent,
 // or the connection failed. A call that queued its reply holds its share
 // of the budget until then.

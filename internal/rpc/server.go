@@ -223,12 +223,11 @@ func (s *Server) serveConn(c net.Conn) {
 			cause = fmt.Errorf("%w: %v %v frame from a client", wire.ErrMalformed, h.Kind, h.Op)
 			break
 		}
-		if in, ok := handler.(Inliner); ok && r.Buffered() == 0 && in.Inline(h.Op) {
+		if in, ok := handler.(Inliner); ok && r.Buffered() == 0 && in.Inline(h.Op) && !sc.w.backedUp(s.opts.MaxBuffered) {
 			// Nothing else is waiting to be read and the call cannot
 			// block: serve it here, without waking another thread.
 			out := handler.Call(context.Background(), h.Op, h.ID, p)
 			sc.w.write(wire.Header{Kind: wire.KindReply, Op: h.Op, ID: h.ID}, nil, out)
-			sc.w.waitBelow(s.opts.MaxBuffered)
 			continue
 		}
 		sem <- struct{}{}
