@@ -15,7 +15,7 @@ import (
 	"github.com/ferryfs/ferry/internal/volume"
 )
 
-const serveSynopsis = "VOL --listen ADDR[?tls=1&token-file=PATH&insecure=1] [--listen ADDR ...] [--tls-cert F --tls-key F [--tls-client-ca F]] [--lease D] [--recall-timeout D] [--async] [--metrics HOST:PORT] [-v] [--log-level L]"
+const serveSynopsis = "VOL --listen ADDR[?tls=1&token-file=PATH&insecure=1] [--listen ADDR ...] [--tls-cert F --tls-key F [--tls-client-ca F]] [--lease D] [--recall-timeout D] [--async] [--metrics HOST:PORT] [-v] [--log-level L] " + exportSynopsis
 
 // listenFlag collects repeated --listen addresses.
 type listenFlag []listenSpec
@@ -49,6 +49,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	verbose := verboseFlag(fl, level)
 	var metricsAddr string
 	metricsFlag(fl, &metricsAddr)
+	export := exportFlags(fl)
 	pos, err := parseArgs(fl, args, 1)
 	if err != nil {
 		return err
@@ -67,13 +68,18 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := sec.resolve(listen); err != nil {
 		return err
 	}
+	ex, err := export()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ferry serve: %v\n", err)
+		return errUsage
+	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: *level}))
 	pm, err := listenMetrics(metricsAddr, log)
 	if err != nil {
 		return err
 	}
 	defer pm.close()
-	return runServe(ctx, log, pos[0], listen, pm, service.Options{LeasePeriod: *lease, RecallTimeout: *recall, Async: *async, Logger: log})
+	return runServe(ctx, log, pos[0], listen, pm, service.Options{LeasePeriod: *lease, RecallTimeout: *recall, Async: *async, Logger: log, Export: ex})
 }
 
 // runServe serves vol on every address until ctx ends.

@@ -100,7 +100,7 @@ func (f *fileSystem) readDir(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.
 		}
 	}
 	if off < dotDotOff {
-		if !add(fuse.DirEntry{Name: "..", Ino: f.parentOf(ctx, ino), Mode: syscall.S_IFDIR, Off: dotDotOff}, nil) {
+		if !add(fuse.DirEntry{Name: "..", Ino: f.parentOf(ctx, c, ino), Mode: syscall.S_IFDIR, Off: dotDotOff}, nil) {
 			return fuse.OK
 		}
 	}
@@ -138,12 +138,13 @@ func (f *fileSystem) readDir(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.
 }
 
 // parentOf returns the inode number ".." of directory ino lists, or 0
-// (shown as unknown) if meta cannot say. The root is its own parent.
-func (f *fileSystem) parentOf(ctx context.Context, ino uint64) uint64 {
+// (shown as unknown) if meta cannot say. The root is its own parent. It
+// asks as the caller of the listing: a client acts as nobody else.
+func (f *fileSystem) parentOf(ctx context.Context, c meta.Caller, ino uint64) uint64 {
 	if ino == rootIno {
 		return rootIno
 	}
-	a, err := f.meta.Lookup(ctx, meta.Root, ino, "..")
+	a, err := f.meta.Lookup(ctx, c, ino, "..")
 	if err != nil {
 		return 0
 	}

@@ -77,3 +77,7 @@ func killSUID(n *inode, c Caller) {
 		n.Mode &^= syscall.S_ISGID
 	}
 }
+
+// CheckName checks a path component a caller names: not empty, "." or
+// "..", no slash or NUL, at most 255 bytes.
+func CheckName(name string) error { return validName(name) }

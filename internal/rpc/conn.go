@@ -18,6 +18,8 @@ type frameWriter struct {
 	spare   []byte
 	writing bool  // a goroutine is flushing
 	err     error // the first write failure; every later write fails with it
+
+	drained *sync.Cond // signalled after each write (budget.go)
 }
 
 func newFrameWriter(c net.Conn) *frameWriter { return &frameWriter{c: c} }
@@ -61,6 +63,9 @@ func (w *frameWriter) flush() error {
 		if err != nil {
 			w.err = err
 		}
+		if w.drained != nil {
+			w.drained.Broadcast()
+		}
 		if cap(b) <= 1<<20 {
 			w.spare = b[:0]
 		} else {
@@ -101,6 +106,9 @@ func (w *frameWriter) fail(err error) {
 		w.err = err
 	}
 	w.buf = nil
+	if w.drained != nil {
+		w.drained.Broadcast()
+	}
 	w.mu.Unlock()
 }
 

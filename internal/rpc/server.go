@@ -52,6 +52,10 @@ type ServerOptions struct {
 	MaxInflight int
 	// MaxFrame bounds a frame; zero means wire.DefaultMaxFrame.
 	MaxFrame int
+	// MaxBuffered bounds the bytes of one connection's calls in service
+	// and replies waiting to be sent (beyond one frame); zero means
+	// DefaultMaxBuffered.
+	MaxBuffered int
 	// HelloTimeout bounds the wait for a new connection's Hello. Zero
 	// means 10 s.
 	HelloTimeout time.Duration
@@ -77,6 +81,9 @@ func NewServer(opts ServerOptions) *Server {
 	}
 	if opts.MaxFrame <= 0 {
 		opts.MaxFrame = wire.DefaultMaxFrame
+	}
+	if opts.MaxBuffered <= 0 {
+		opts.MaxBuffered = DefaultMaxBuffered
 	}
 	if opts.HelloTimeout <= 0 {
 		opts.HelloTimeout = 10 * time.Second
@@ -202,6 +209,7 @@ func (s *Server) serveConn(c net.Conn) {
 
 	var calls sync.WaitGroup
 	sem := make(chan struct{}, s.opts.MaxInflight)
+	mem := newBudget(s.opts.MaxBuffered)
 	var cause error
 	for {
 		h, p, err := wire.ReadFrame(r, s.opts.MaxFrame)
@@ -215,7 +223,7 @@ func (s *Server) serveConn(c net.Conn) {
 			cause = fmt.Errorf("%w: %v %v frame from a client", wire.ErrMalformed, h.Kind, h.Op)
 			break
 		}
-		if in, ok := handler.(Inliner); ok && r.Buffered() == 0 && in.Inline(h.Op) {
+		if in, ok := handler.(Inliner); ok && r.Buffered() == 0 && in.Inline(h.Op) && !sc.w.backedUp(s.opts.MaxBuffered) {
 			// Nothing else is waiting to be read and the call cannot
 			// block: serve it here, without waking another thread.
 			out := handler.Call(context.Background(), h.Op, h.ID, p)
@@ -223,12 +231,15 @@ func (s *Server) serveConn(c net.Conn) {
 			continue
 		}
 		sem <- struct{}{}
+		mem.acquire(len(p))
 		calls.Add(1)
 		go func() {
 			defer calls.Done()
 			defer func() { <-sem }()
+			defer mem.release(len(p))
 			out := handler.Call(context.Background(), h.Op, h.ID, p)
 			sc.w.write(wire.Header{Kind: wire.KindReply, Op: h.Op, ID: h.ID}, nil, out)
+			sc.w.waitBelow(s.opts.MaxBuffered)
 		}()
 	}
 	if cause != nil && wire.IsMalformed(cause) || errors.Is(cause, wire.ErrFrameTooLarge) {

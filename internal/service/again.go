@@ -18,6 +18,13 @@ func (h *handler) again(ctx context.Context, op wire.Op, payload []byte) []byte 
 		return wire.AppendReply(nil, syscall.EINVAL, err.Error(), nil)
 	}
 	m, sess := h.s.meta, h.sess
+	switch op {
+	case wire.OpMknod, wire.OpMkdir, wire.OpCreate, wire.OpSymlink, wire.OpLink, wire.OpSetAttr:
+		// answered here, not by run: checked and mapped as run would
+		if reply, err := h.admit(ctx, op, req); reply != nil || err != nil {
+			return replyOf(reply, err)
+		}
+	}
 	var (
 		a   meta.Attr
 		err error
@@ -56,10 +63,12 @@ func (h *handler) again(ctx context.Context, op wire.Op, payload []byte) []byte 
 		return errReply(err)
 	}
 	h.s.grant(sess.id, []uint64{a.Ino}, 0)
+	var reply wire.Message = &wire.Entered{Attr: a} // parent unknown: the client asks
 	if op == wire.OpSetAttr {
-		return wire.AppendReply(nil, 0, "", &wire.AttrReply{Attr: a})
+		reply = &wire.AttrReply{Attr: a}
 	}
-	return wire.AppendReply(nil, 0, "", &wire.Entered{Attr: a}) // parent unknown: the client asks
+	h.present(op, req, reply, []uint64{a.Ino}, nil)
+	return wire.AppendReply(nil, 0, "", reply)
 }
 
 // prune drops the call records the client no longer needs: every call

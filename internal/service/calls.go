@@ -77,6 +77,9 @@ func (h *handler) run(ctx context.Context, op wire.Op, payload []byte) []byte {
 	if op == wire.OpCompound {
 		return h.compound(ctx, req.(*wire.Compound))
 	}
+	if reply, err := h.admit(ctx, op, req); reply != nil || err != nil {
+		return replyOf(reply, err)
+	}
 	// A read that raced with a change to what it returns runs again
 	// (grant.go); a mutation never runs twice.
 	const maxReads = 8
@@ -84,6 +87,7 @@ func (h *handler) run(ctx context.Context, op wire.Op, payload []byte) []byte {
 		snap := h.s.snapshot()
 		cs := &callState{}
 		reply, grants, err := h.serve(withCall(ctx, cs), op, req)
+		h.present(op, req, reply, grants, err)
 		if len(cs.changes) > 0 && !h.s.opts.Async {
 			if serr := h.s.durable(ctx); serr != nil && err == nil {
 				err = serr
@@ -107,8 +111,14 @@ func (h *handler) run(ctx context.Context, op wire.Op, payload []byte) []byte {
 
 func (h *handler) compound(ctx context.Context, c *wire.Compound) []byte {
 	out := wire.CompoundReply{Replies: make([][]byte, len(c.Calls))}
+	size := 0
 	for i, sub := range c.Calls {
+		if size > maxCompoundReply { // guard.go
+			out.Replies[i] = compoundFull(sub.Op)
+			continue
+		}
 		out.Replies[i] = h.run(ctx, sub.Op, sub.Payload)
+		size += len(out.Replies[i])
 	}
 	return wire.AppendReply(nil, 0, "", &out)
 }

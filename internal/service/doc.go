@@ -40,6 +40,14 @@
 // ends. A blocked lock waits on the client, which asks again when the
 // service pushes OpLocksChanged for the inode (locks.go).
 //
+// # Exports and hostile clients
+//
+// The service trusts nothing a client sends (guard.go): every request is
+// checked and mapped before it runs (a read-only export, a subdirectory
+// as the clients' root, squashed and mapped identities: export.go,
+// identity.go), and the data path goes only where the session's opens
+// and allocations let it (rights.go).
+//
 // # Locks
 //
 // Service.mu guards the lease table, the session map and the recall
@@ -47,4 +55,5 @@
 // a push. session.mu guards a session's connection, opens and reply
 // cache; it is taken alone or under nothing. lockWaiters.mu guards the
 // sessions waiting for lock changes; it is taken under no other lock.
+// sessGuard.mu is a leaf.
 package service

@@ -33,16 +33,25 @@ type env struct {
 }
 
 func newEnv(t testing.TB, lease, recall time.Duration) *env {
+	return newEnvWith(t, service.Options{LeasePeriod: lease, RecallTimeout: recall}, nil)
+}
+
+// newEnvWith is newEnv with the service's options, and prep run on the
+// volume before the service attaches to it.
+func newEnvWith(t testing.TB, opts service.Options, prep func(*meta.FS)) *env {
 	t.Helper()
 	ctx := context.Background()
 	store := memkv.New()
 	if err := meta.Format(ctx, store, meta.FormatOptions{BlockSize: blockSize, UUID: "test-volume"}); err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(service.Options{LeasePeriod: lease, RecallTimeout: recall})
+	svc := service.New(opts)
 	fs, err := meta.New(ctx, store, meta.Options{OnCommit: svc.OnCommit, KeepOrphans: true})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if prep != nil {
+		prep(fs)
 	}
 	svc.Configure(memblob.New(), blockSize, "test-volume")
 	if err := svc.Attach(ctx, fs); err != nil {

@@ -43,6 +43,7 @@ type Options struct {
 	Async bool
 	// Procs, if set, is told when file data moves (package procs).
 	Procs  *procs.Governor
+	Export Export // what clients may reach and as whom (export.go)
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -52,6 +53,7 @@ type Service struct {
 	opts Options
 	log  *slog.Logger
 	meta *meta.FS // set by Attach
+	root uint64   // the exported directory (export.go)
 
 	mu       sync.Mutex
 	table    *lease.Table
@@ -119,6 +121,9 @@ func (s *Service) Configure(objects blob.Store, blockSize int, volume string) {
 // recorded before a restart, and starts the lease clock.
 func (s *Service) Attach(ctx context.Context, m *meta.FS) error {
 	s.meta = m
+	if err := s.prepareExport(ctx); err != nil {
+		return err
+	}
 	if err := s.startGrace(ctx); err != nil {
 		return err
 	}
@@ -163,6 +168,7 @@ type session struct {
 	resent  uint64
 	pruning bool   // a PruneCalls runs
 	pruned  uint64 // call records below this id are gone
+	guard   sessGuard
 }
 
 // Accept admits a session: it is the service's rpc.Acceptor.
@@ -172,6 +178,7 @@ func (s *Service) Accept(_ context.Context, h *wire.Hello, peer string, push rpc
 			syscall.EPROTO, h.MinVersion, h.MaxVersion, wire.MinVersion, wire.Version)
 	}
 	version := min(h.MaxVersion, wire.Version)
+	push = s.pusher(push)
 	now := s.opts.Now()
 	s.mu.Lock()
 	if s.closed {
@@ -197,6 +204,7 @@ func (s *Service) Accept(_ context.Context, h *wire.Hello, peer string, push rpc
 		sess = &session{id: id, client: h.Client, pending: make(map[lease.RecallID]*wire.Recall), opens: make(map[uint64]int)}
 		if recovered {
 			sess.resent = h.Next
+			sess.guard.lenient = true
 		}
 		s.sessions[id] = sess
 		s.table.Open(id, now)

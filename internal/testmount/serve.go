@@ -180,6 +180,14 @@ func (s *Service) signal(t testing.TB, sig syscall.Signal) {
 	}
 }
 
+// RestartWith is Restart with other flags (ServeOptions.Args), after a
+// Stop or Kill.
+func (s *Service) RestartWith(t testing.TB, args ...string) {
+	t.Helper()
+	s.opts.Args = args
+	s.start(t, s.Addr)
+}
+
 // Restart starts the service again on the same volume and address.
 func (s *Service) Restart(t testing.TB) {
 	t.Helper()
