@@ -73,6 +73,8 @@ func TestSubdirExportNoEscape(t *testing.T) {
 		{"hold of an outside file", wire.OpHold, &wire.Ino{Ino: tr.top}},
 		{"access", wire.OpAccess, &wire.InoOp{C: c, Ino: tr.top}},
 		{"fallocate", wire.OpFallocate, &wire.Fallocate{C: c, Ino: tr.top, Length: 1}},
+		{"lock of an outside file", wire.OpSetLk, &wire.Lk{Ino: tr.top, Owner: 1, End: 9, Type: wire.LockWrite}},
+		{"lock test of an outside file", wire.OpGetLk, &wire.Lk{Ino: tr.top, Owner: 1, End: 9, Type: wire.LockWrite}},
 		{"an unused number", wire.OpGetAttr, &wire.Ino{Ino: 1 << 50}},
 	} {
 		wantErrno(t, p.call(tc.op, tc.req, nil), syscall.ESTALE, tc.what)

@@ -63,6 +63,8 @@ func inosOf(req wire.Message, buf *[2]*uint64) []*uint64 {
 		return one(&r.Ino)
 	case *wire.CommitWrite:
 		return one(&r.Ino)
+	case *wire.Lk:
+		return one(&r.Ino)
 	case *wire.Inos:
 		out := make([]*uint64, len(r.Inos))
 		for i := range r.Inos {

@@ -157,7 +157,10 @@ func TestReadOnlyRefusesEveryChange(t *testing.T) {
 var readOnlySafe = []wire.Op{wire.OpHello, wire.OpHeartbeat, wire.OpForget, wire.OpRecallAck, wire.OpCompound,
 	wire.OpRecall, wire.OpBye, wire.OpReclaimed, wire.OpLookup, wire.OpGetAttr, wire.OpReadlink, wire.OpRelease,
 	wire.OpAccessed, wire.OpHold, wire.OpReadDir, wire.OpGetXattr, wire.OpListXattr, wire.OpStatFS, wire.OpSync,
-	wire.OpGetLayout, wire.OpBlobGet, wire.OpBlobList, wire.OpBlobSync}
+	wire.OpGetLayout, wire.OpBlobGet, wire.OpBlobList, wire.OpBlobSync,
+	// Locks coordinate readers too (a shared lock on a read-only
+	// database); they change no file.
+	wire.OpGetLk, wire.OpSetLk, wire.OpLocksChanged}
 
 func TestHostileFields(t *testing.T) {
 	e, tr := exportEnv(t, service.Export{})
