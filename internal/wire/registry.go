@@ -34,6 +34,10 @@ func Request(op Op) Message {
 		return &Xattr{}
 	case OpFallocate:
 		return &Fallocate{}
+	case OpDelegate:
+		return &Delegate{}
+	case OpCreateAs:
+		return &MakeAs{}
 	case OpGetLayout:
 		return &GetLayout{}
 	case OpNewObjectIDs, OpHeartbeat:
@@ -60,8 +64,10 @@ func Reply(op Op) Message {
 		return &CompoundReply{}
 	case OpLookup, OpGetAttr, OpSetAttr, OpTmpfile, OpOpen:
 		return &AttrReply{}
-	case OpMknod, OpMkdir, OpCreate, OpSymlink, OpLink:
+	case OpMknod, OpMkdir, OpCreate, OpSymlink, OpLink, OpCreateAs:
 		return &Entered{}
+	case OpDelegate:
+		return &Delegation{}
 	case OpUnlink, OpRmdir, OpRename:
 		return &Parents{}
 	case OpReadlink:
