@@ -2,6 +2,7 @@ package meta
 
 import (
 	"context"
+	"errors"
 	"syscall"
 )
 
@@ -121,7 +122,7 @@ func (fs *FS) Create(ctx context.Context, c Caller, parent uint64, name string, 
 		return Attr{}, fail("create", parent, name, err)
 	}
 	fs.openInc(ino) // counted before the inode exists, so no unlink can miss it
-	a, err := fs.makeNodeIno(ctx, c, ino, parent, name, syscall.S_IFREG|mode&0o7777, 0, "")
+	a, err := fs.makeNodeIno(ctx, c, ino, parent, name, syscall.S_IFREG|mode&0o7777, 0, "", 0)
 	if err != nil {
 		fs.openDec(ino)
 	}
@@ -133,15 +134,22 @@ func (fs *FS) makeNode(ctx context.Context, c Caller, parent uint64, name string
 	if err != nil {
 		return Attr{}, err
 	}
-	return fs.makeNodeIno(ctx, c, ino, parent, name, mode, rdev, target)
+	return fs.makeNodeIno(ctx, c, ino, parent, name, mode, rdev, target, 0)
 }
 
-func (fs *FS) makeNodeIno(ctx context.Context, c Caller, ino, parent uint64, name string, mode, rdev uint32, target string) (Attr, error) {
+// makeNodeIno makes inode ino named name in parent. Its times are at, or
+// the transaction's time if at is 0; the parent's change times become
+// the later of theirs and the new node's.
+func (fs *FS) makeNodeIno(ctx context.Context, c Caller, ino, parent uint64, name string, mode, rdev uint32, target string, at int64) (Attr, error) {
 	if err := validName(name); err != nil {
 		return Attr{}, err
 	}
 	var a Attr
 	err := fs.update(ctx, func(t *tx) error {
+		now := t.now
+		if at != 0 {
+			now = at
+		}
 		p, err := t.dir(parent)
 		if err != nil {
 			return err
@@ -156,7 +164,7 @@ func (fs *FS) makeNodeIno(ctx context.Context, c Caller, ino, parent uint64, nam
 		}
 		n := &inode{Attr: Attr{
 			Ino: ino, Mode: mode, Nlink: 1, UID: c.UID, GID: c.GID, Rdev: rdev,
-			Atime: t.now, Mtime: t.now, Ctime: t.now,
+			Atime: now, Mtime: now, Ctime: now,
 		}, Target: target}
 		if p.Mode&syscall.S_ISGID != 0 {
 			n.GID = p.GID
@@ -178,7 +186,16 @@ func (fs *FS) makeNodeIno(ctx context.Context, c Caller, ino, parent uint64, nam
 		if n.fileType() == syscall.S_IFLNK {
 			n.Size = uint64(len(target))
 		}
-		p.Mtime, p.Ctime = t.now, t.now
+		if at == 0 {
+			p.Mtime, p.Ctime = now, now
+		} else {
+			p.Mtime, p.Ctime = max(p.Mtime, now), max(p.Ctime, now)
+			if _, err := t.inode(ino); err == nil {
+				return syscall.EEXIST // a number already used: never reuse it
+			} else if !errors.Is(err, syscall.ENOENT) {
+				return err
+			}
+		}
 		t.putInode(n)
 		t.putInode(p)
 		t.putDirent(parent, name, dirent{Ino: ino, Type: n.fileType()})

@@ -1,0 +1,64 @@
+package meta
+
+import (
+	"context"
+	"syscall"
+	"testing"
+)
+
+func TestCreateAs(t *testing.T) {
+	fs, _, _ := newFS(t)
+	ctx := context.Background()
+	d := must[Attr](t)(fs.Mkdir(ctx, Root, RootIno, "d", 0o2777))
+	if _, ok, err := fs.Delegable(ctx, d.Ino); err != nil || !ok {
+		t.Fatalf("Delegable(new dir) = %v, %v", ok, err)
+	}
+	first := must[uint64](t)(fs.NewInos(ctx, 4))
+	at := d.Mtime + 1000
+
+	a := must[Attr](t)(fs.CreateAs(WithUmask(ctx, 0o022), user, first, d.Ino, "f", 0o666, syscall.O_WRONLY, at))
+	want := Attr{Ino: first, Mode: syscall.S_IFREG | 0o644, Nlink: 1, UID: user.UID, GID: Root.GID, Atime: at, Mtime: at, Ctime: at}
+	if a != want {
+		t.Fatalf("CreateAs made %+v, want %+v (the parent's group: setgid)", a, want)
+	}
+	if got := must[Attr](t)(fs.Lookup(ctx, Root, d.Ino, "f")); got != want {
+		t.Fatalf("lookup %+v, want %+v", got, want)
+	}
+	if p := must[Attr](t)(fs.GetAttr(ctx, d.Ino)); p.Mtime != at || p.Ctime != at {
+		t.Fatalf("parent times %d %d, want %d", p.Mtime, p.Ctime, at)
+	}
+	// An earlier time (creates applied out of order) leaves the parent's.
+	must[Attr](t)(fs.CreateAs(ctx, user, first+1, d.Ino, "g", 0o644, 0, at-500))
+	if p := must[Attr](t)(fs.GetAttr(ctx, d.Ino)); p.Mtime != at {
+		t.Fatalf("parent mtime went back to %d from %d", p.Mtime, at)
+	}
+	fs.Release(ctx, first)
+	fs.Release(ctx, first+1)
+
+	for _, tc := range []struct {
+		name  string
+		ino   uint64
+		entry string
+		errno syscall.Errno
+	}{
+		{"a used number", first, "h", syscall.EEXIST},
+		{"an existing name", first + 2, "f", syscall.EEXIST},
+		{"a number never reserved", first + 1<<20, "h", syscall.EINVAL},
+		{"the root", RootIno, "h", syscall.EINVAL},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := fs.CreateAs(ctx, user, tc.ino, d.Ino, tc.entry, 0o644, 0, at)
+			wantErrno(t, err, tc.errno)
+		})
+	}
+	_, err := fs.CreateAs(ctx, user, first+3, d.Ino, "h", 0o644, 0, 0)
+	wantErrno(t, err, syscall.EINVAL)
+
+	must[struct{}](t)(struct{}{}, fs.SetXattr(ctx, Root, d.Ino, "user.x", []byte("1"), 0))
+	if _, ok, err := fs.Delegable(ctx, d.Ino); err != nil || ok {
+		t.Fatalf("Delegable(dir with xattrs) = %v, %v", ok, err)
+	}
+	if _, _, err := fs.Delegable(ctx, first); Errno(err) != syscall.ENOTDIR {
+		t.Fatalf("Delegable(file) = %v, want ENOTDIR", err)
+	}
+}
