@@ -1,0 +1,162 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+
+	"github.com/ferryfs/ferry/internal/lease"
+	"github.com/ferryfs/ferry/internal/meta"
+	"github.com/ferryfs/ferry/internal/wire"
+)
+
+// Directory delegations. A client that made a directory, and is the only
+// one holding it, may ask for its delegation (OpDelegate) and a range of
+// inode numbers: it then answers creates in it itself and sends them on
+// without waiting (OpCreateAs), each made durable before its reply as
+// every change is. Before any other session's call that names the
+// directory runs, or hands it out, the delegation is recalled: the
+// holder waits until the service answered every create it sent, then
+// acknowledges, so the other session sees them all (the promise holds).
+
+// maxDelegatedInos bounds the inode numbers one OpDelegate reserves.
+const maxDelegatedInos = 4096
+
+// delegate serves OpDelegate.
+func (h *handler) delegate(ctx context.Context, r *wire.Delegate) (wire.Message, []uint64, error) {
+	s, sess := h.s, h.sess
+	a, ok, err := s.meta.Delegable(ctx, r.Dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return nil, nil, fmt.Errorf("delegate directory %d: it has extended attributes: %w", r.Dir, syscall.EOPNOTSUPP)
+	}
+	s.mu.Lock()
+	granted := s.table.Delegate(sess.id, r.Dir)
+	s.mu.Unlock()
+	if !granted {
+		return nil, nil, fmt.Errorf("delegate directory %d: another client holds it: %w", r.Dir, syscall.EBUSY)
+	}
+	n := min(max(int(r.Want), 1), maxDelegatedInos)
+	first, err := s.meta.NewInos(ctx, n)
+	if err == nil {
+		// Even with Async: a reservation lost in a crash would hand
+		// the client's numbers out again.
+		err = s.durable(ctx)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return &wire.Delegation{First: first, N: uint64(n), Dir: a}, nil, nil
+}
+
+// createAs serves OpCreateAs.
+func (h *handler) createAs(ctx context.Context, r *wire.MakeAs) (wire.Message, []uint64, error) {
+	mk := &r.Make
+	a, err := h.s.meta.CreateAs(meta.WithUmask(ctx, mk.Umask), mk.C, r.Ino, mk.Parent, mk.Name, mk.Mode, mk.Flags, r.Time)
+	if err != nil {
+		return nil, nil, err
+	}
+	h.sess.opened(a.Ino)
+	h.s.wrote(h.sess.id, a.Ino)
+	return &wire.Entered{Attr: a}, []uint64{a.Ino}, nil
+}
+
+// recallDelegations recalls, and waits for, the delegations held by other
+// sessions of the directories a request names (directly, or by a name in
+// its parent for rmdir and rename, which act on the directory the name
+// resolves to).
+func (h *handler) recallDelegations(ctx context.Context, op wire.Op, req wire.Message) {
+	s := h.s
+	s.mu.Lock()
+	none := s.table.Delegations() == 0
+	s.mu.Unlock()
+	if none {
+		return
+	}
+	for _, ino := range h.named(ctx, op, req) {
+		s.recallDelegation(ctx, ino, h.sess.id)
+	}
+}
+
+// named returns the inodes a request names.
+func (h *handler) named(ctx context.Context, op wire.Op, req wire.Message) []uint64 {
+	child := func(parent uint64, name string) uint64 {
+		a, err := h.s.meta.Lookup(ctx, meta.Root, parent, name)
+		if err != nil {
+			return 0
+		}
+		return a.Ino
+	}
+	switch r := req.(type) {
+	case *wire.Entry:
+		if op == wire.OpRmdir {
+			return []uint64{r.Parent, child(r.Parent, r.Name)}
+		}
+		return []uint64{r.Parent}
+	case *wire.Ino:
+		return []uint64{r.Ino}
+	case *wire.SetAttr:
+		return []uint64{r.Ino}
+	case *wire.Make:
+		return []uint64{r.Parent}
+	case *wire.MakeAs:
+		return []uint64{r.Make.Parent}
+	case *wire.Link:
+		return []uint64{r.Ino, r.NewParent}
+	case *wire.Rename:
+		return []uint64{r.OldParent, r.NewParent, child(r.OldParent, r.OldName), child(r.NewParent, r.NewName)}
+	case *wire.InoOp:
+		return []uint64{r.Ino}
+	case *wire.ReadDir:
+		return []uint64{r.Ino}
+	case *wire.Xattr:
+		return []uint64{r.Ino}
+	case *wire.Fallocate:
+		return []uint64{r.Ino}
+	case *wire.GetLayout:
+		return []uint64{r.Ino}
+	case *wire.CommitWrite:
+		return []uint64{r.Ino}
+	}
+	return nil
+}
+
+// recallDelegation recalls dir's delegation from its holder, unless that
+// is except, and waits until it is gone.
+func (s *Service) recallDelegation(ctx context.Context, dir uint64, except lease.SessionID) {
+	if dir == 0 {
+		return
+	}
+	s.mu.Lock()
+	id, holder, started := s.table.RecallDelegation(dir, except, s.opts.Now())
+	if id == 0 {
+		s.mu.Unlock()
+		return
+	}
+	wait := s.waiters[id]
+	if wait == nil {
+		wait = make(chan struct{})
+		s.waiters[id] = wait
+	}
+	sess := s.sessions[holder]
+	s.mu.Unlock()
+	if started {
+		s.kick()
+		if sess != nil {
+			msg := &wire.Recall{Items: []wire.RecallItem{{Ino: dir, What: wire.ReturnDelegation}}}
+			sess.mu.Lock()
+			sess.pending[id] = msg
+			p := sess.push
+			sess.mu.Unlock()
+			if p != nil {
+				p.Push(wire.OpRecall, uint64(id), msg)
+			}
+		}
+	}
+	select {
+	case <-wait:
+	case <-ctx.Done():
+	}
+}
