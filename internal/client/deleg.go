@@ -48,7 +48,7 @@ const maxUnanswered = 128
 type asyncState struct {
 	inos   map[uint64]*asyncFile // creates sent, not answered
 	idle   chan struct{}         // closed when inos empties; nil while it is empty
-	failed map[uint64]error      // creates the service refused, until reported
+	failed map[uint64]error      // creates the service refused: the error until reported, then nil
 	slots  chan struct{}         // one per create in inos
 }
 
@@ -95,8 +95,10 @@ func (c *Client) Settled(ctx context.Context, ino uint64, wait bool) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	err := c.async.failed[ino]
-	delete(c.async.failed, ino)
+	err, refused := c.async.failed[ino]
+	if refused {
+		c.async.failed[ino] = nil // reported; kept until the kernel forgets ino
+	}
 	return err
 }
 
@@ -265,10 +267,14 @@ func (c *Client) sendRelease(ino uint64) {
 }
 
 // releaseLater defers the release of ino until its create is answered,
-// if the service has not answered it yet.
+// if the service has not answered it yet, and drops the release of a
+// file whose create the service refused.
 func (c *Client) releaseLater(ino uint64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if _, refused := c.async.failed[ino]; refused {
+		return true // the service never opened it
+	}
 	f := c.async.inos[ino]
 	if f == nil {
 		return false
@@ -300,4 +306,11 @@ func (c *Client) returnDelegations(ctx context.Context, r *wire.Recall) {
 			return
 		}
 	}
+}
+
+// Delegated reports whether this client holds dir's delegation now.
+func (c *Client) Delegated(dir uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cache.delegs[dir] != nil
 }
