@@ -107,8 +107,9 @@ func TestDelegatedCreatesSeen(t *testing.T) {
 }
 
 // The service is killed while A has creates it answered itself and the
-// service has not: after the restart every name whose create returned
-// is there, once, on A and on B.
+// service has not: B's first listing after the restart has every name
+// whose create had returned, and in the end every name is there, once,
+// on A and on B.
 func TestDelegatedCreatesAcrossRestart(t *testing.T) {
 	svc := testmount.StartServe(t, testmount.ServeOptions{})
 	a := testmount.NewRemote(t, svc.Addr, testmount.RemoteOptions{Patience: time.Minute})
@@ -148,6 +149,15 @@ func TestDelegatedCreatesAcrossRestart(t *testing.T) {
 	svc.Kill(t)
 	time.Sleep(200 * time.Millisecond)
 	svc.Restart(t)
+	// B's first look after the restart sees every create that returned
+	// on A, even those A still has to send again: reads wait for them.
+	mu.Lock()
+	returned := slices.Clone(created)
+	mu.Unlock()
+	seen := names(t, b.Path("d"))
+	if m := firstMissing(returned, seen); m != "" {
+		t.Fatalf("B's first listing after the restart lacks %q (%d names, %d creates had returned)", m, len(seen), len(returned))
+	}
 	before := count()
 	eventually(t, "creates after the restart", func() bool { return count() >= before+300 })
 	close(stop)

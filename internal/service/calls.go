@@ -36,6 +36,11 @@ func (h *handler) Call(ctx context.Context, op wire.Op, id uint64, payload []byt
 		return wire.AppendReply(nil, syscall.ESTALE, wire.ReasonSessionExpired, nil)
 	}
 	if !mutating(op) {
+		if s.holdReads.Load() && !sessionOp(op) {
+			if err := s.awaitGrace(ctx); err != nil {
+				return errReply(err)
+			}
+		}
 		return h.run(ctx, op, payload)
 	}
 	// A Hold reclaims an open during the grace period; a CreateAs is a
@@ -360,6 +365,9 @@ func (sess *session) closing(ino uint64) (open, ok bool) {
 // this connection must go on reading its own acknowledgements
 // meanwhile), and object reads may be large.
 func (h *handler) Inline(op wire.Op) bool {
+	if h.s.holdReads.Load() {
+		return false // reads may wait for the grace period
+	}
 	switch op {
 	case wire.OpLookup, wire.OpGetAttr, wire.OpReadlink, wire.OpAccess, wire.OpReadDir,
 		wire.OpGetXattr, wire.OpListXattr, wire.OpStatFS, wire.OpGetLayout, wire.OpHeartbeat,

@@ -38,11 +38,23 @@ func (h *handler) delegate(ctx context.Context, r *wire.Delegate) (wire.Message,
 	if !granted {
 		return nil, nil, fmt.Errorf("delegate directory %d: another client holds it: %w", r.Dir, syscall.EBUSY)
 	}
+	sess.mu.Lock()
+	marked := sess.delegating
+	sess.mu.Unlock()
+	if !marked {
+		if err := s.meta.MarkDelegating(ctx, uint64(sess.id)); err != nil {
+			return nil, nil, err
+		}
+		sess.mu.Lock()
+		sess.delegating = true
+		sess.mu.Unlock()
+	}
 	n := min(max(int(r.Want), 1), maxDelegatedInos)
 	first, err := s.meta.NewInos(ctx, n)
 	if err == nil {
 		// Even with Async: a reservation lost in a crash would hand
-		// the client's numbers out again.
+		// the client's numbers out again, and a restart must know the
+		// session may have creates to send again.
 		err = s.durable(ctx)
 	}
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -62,6 +63,7 @@ type Service struct {
 	// cache what they were handed, and the end of the grace period in
 	// which they reconnect and nothing changes (grace.go).
 	recovering map[lease.SessionID]bool
+	holdReads  atomic.Bool // reads wait for the grace period too
 	graceDone  chan struct{}
 	graceOnce  sync.Once
 	graceTimer *time.Timer
@@ -157,6 +159,9 @@ type session struct {
 	resent  uint64
 	pruning bool   // a PruneCalls runs
 	pruned  uint64 // call records below this id are gone
+	// delegating: the session's record says it may hold delegations
+	// (meta.MarkDelegating).
+	delegating bool
 }
 
 // Accept admits a session: it is the service's rpc.Acceptor.
