@@ -89,8 +89,10 @@ func (h *handler) run(ctx context.Context, op wire.Op, payload []byte) []byte {
 	// (grant.go); a mutation never runs twice.
 	const maxReads = 8
 	for attempt := 1; ; attempt++ {
-		h.recallDelegations(ctx, op, req)
-		snap := h.s.snapshot()
+		snap, delegated := h.s.snapshot()
+		if delegated {
+			h.recallDelegations(ctx, op, req)
+		}
 		cs := &callState{}
 		reply, grants, err := h.serve(withCall(ctx, cs), op, req)
 		if len(cs.changes) > 0 && !h.s.opts.Async {

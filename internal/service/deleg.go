@@ -80,15 +80,8 @@ func (h *handler) createAs(ctx context.Context, r *wire.MakeAs) (wire.Message, [
 // its parent for rmdir and rename, which act on the directory the name
 // resolves to).
 func (h *handler) recallDelegations(ctx context.Context, op wire.Op, req wire.Message) {
-	s := h.s
-	s.mu.Lock()
-	none := s.table.Delegations() == 0
-	s.mu.Unlock()
-	if none {
-		return
-	}
 	for _, ino := range h.named(ctx, op, req) {
-		s.recallDelegation(ctx, ino, h.sess.id)
+		h.s.recallDelegation(ctx, ino, h.sess.id)
 	}
 }
 

@@ -32,11 +32,12 @@ func (st *stamps) changedSince(ino, snap uint64) bool {
 	return st.at[ino%stampBuckets] > snap
 }
 
-// snapshot returns the stamp a call starts from.
-func (s *Service) snapshot() uint64 {
+// snapshot returns the stamp a call starts from, and whether any
+// directory is delegated (deleg.go).
+func (s *Service) snapshot() (uint64, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stamps.seq
+	return s.stamps.seq, s.table.Delegations() > 0
 }
 
 // grant gives sess leases on inos and returns those of them stamped since
