@@ -360,6 +360,11 @@ func (c *Client) Forgot(ino, n uint64) {
 func (c *Client) named(parent uint64, name string, ino uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.addName(parent, name, ino)
+}
+
+// addName is named for a caller that holds mu.
+func (c *Client) addName(parent uint64, name string, ino uint64) {
 	for _, e := range c.names[ino] {
 		if e.parent == parent && e.name == name {
 			return

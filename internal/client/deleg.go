@@ -17,17 +17,8 @@ import (
 // owner and group, the setgid directory's group, the umask; the service
 // delegates no directory with extended attributes, hence none with a
 // default ACL), and the times are the client's. The create goes to the
-// service at once without waiting (OpCreateAs, rpc.Client.Send), which
-// makes it durable before it answers, as every change.
-//
-// Every other call to the service waits until those creates are answered
-// (settle), so nothing this client asks or changes overtakes them; so
-// does the acknowledgement of the recall the service sends before another
-// client looks at the directory (ReturnDelegation). The release of a file
-// created this way waits for its create's answer, then goes out without
-// waiting either. A create the service refuses (ENOSPC, EDQUOT, ...) is
-// logged, withdrawn from the kernel, and reported at the file's next
-// fsync or close (Settled).
+// service without waiting for it (OpCreateAs, async.go), which makes it
+// durable before it answers, as every change.
 
 // deleg is a directory delegated to this client: its attributes as the
 // service granted them (its mode and group decide a new file's) and the
@@ -39,68 +30,6 @@ type deleg struct {
 
 // inosPerDelegate is how many inode numbers one OpDelegate asks for.
 const inosPerDelegate = 1024
-
-// maxUnanswered bounds the creates sent and not answered: it bounds how
-// long a recall waits for them.
-const maxUnanswered = 128
-
-// asyncState is guarded by Client.mu, but for slots.
-type asyncState struct {
-	inos   map[uint64]*asyncFile // creates sent, not answered
-	idle   chan struct{}         // closed when inos empties; nil while it is empty
-	failed map[uint64]error      // creates the service refused: the error until reported, then nil
-	slots  chan struct{}         // one per create in inos
-}
-
-// asyncFile is one create the service has not answered yet.
-type asyncFile struct {
-	done     chan struct{} // closed once answered
-	releases int           // releases of the file waiting for the answer
-}
-
-func newAsyncState() asyncState {
-	return asyncState{inos: make(map[uint64]*asyncFile), failed: make(map[uint64]error), slots: make(chan struct{}, maxUnanswered)}
-}
-
-// settle waits until every create this client answered itself has been
-// answered by the service.
-func (c *Client) settle(ctx context.Context) error {
-	c.mu.Lock()
-	idle := c.async.idle
-	c.mu.Unlock()
-	if idle == nil {
-		return nil
-	}
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// Settled waits, if wait is set, until the service answered the create
-// of ino this client answered itself, and returns the error the service
-// answered it with (once; nil if none).
-func (c *Client) Settled(ctx context.Context, ino uint64, wait bool) error {
-	c.mu.Lock()
-	f := c.async.inos[ino]
-	c.mu.Unlock()
-	if f != nil && wait {
-		select {
-		case <-f.done:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	err, refused := c.async.failed[ino]
-	if refused {
-		c.async.failed[ino] = nil // reported; kept until the kernel forgets ino
-	}
-	return err
-}
 
 // delegated returns parent's delegation, asking the service for it if
 // this client keeps parent's listing and has not asked before.
@@ -151,22 +80,19 @@ func (c *Client) createHere(ctx context.Context, cl meta.Caller, parent uint64, 
 	if len(name) > 255 || !c.delegated(ctx, parent) {
 		return meta.Attr{}, false, nil
 	}
-	select {
-	case c.async.slots <- struct{}{}:
-	case <-ctx.Done():
-		return meta.Attr{}, true, ctx.Err()
+	if err := c.takeSlot(ctx); err != nil {
+		return meta.Attr{}, true, err
 	}
 	umask := meta.UmaskFrom(ctx)
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	d := c.cache.delegs[parent]
 	l, listed := c.cache.listing[parent]
 	if d == nil || !listed || d.next >= d.limit || c.lost {
-		c.mu.Unlock()
 		<-c.async.slots
 		return meta.Attr{}, false, nil
 	}
 	if _, there := l[name]; there {
-		c.mu.Unlock()
 		<-c.async.slots
 		return meta.Attr{}, true, &wire.RemoteError{Op: wire.OpCreate, Errno: syscall.EEXIST, Reason: "name exists (delegated listing)"}
 	}
@@ -179,26 +105,9 @@ func (c *Client) createHere(ctx context.Context, cl meta.Caller, parent uint64, 
 		pa.Mtime, pa.Ctime = max(pa.Mtime, now), max(pa.Ctime, now)
 		c.cache.dirs[parent] = pa
 	}
-	f := &asyncFile{done: make(chan struct{})}
-	c.async.inos[a.Ino] = f
-	if c.async.idle == nil {
-		c.async.idle = make(chan struct{})
-	}
 	c.opens[a.Ino]++
-	c.mu.Unlock()
-	c.named(parent, name, a.Ino)
-
-	req := &wire.MakeAs{Make: wire.Make{C: cl, Parent: parent, Name: name, Mode: mode, Flags: flags, Umask: umask}, Ino: a.Ino, Time: now}
-	if err := c.rpc.Send(wire.OpCreateAs, req, func(p []byte, err error) {
-		if err == nil {
-			err = wire.DecodeReply(wire.OpCreateAs, p, &wire.Entered{})
-		}
-		c.createAnswered(parent, name, a.Ino, err)
-	}); err != nil {
-		c.createAnswered(parent, name, a.Ino, err)
-		c.Settled(ctx, a.Ino, false)
-		return meta.Attr{}, true, err
-	}
+	c.addName(parent, name, a.Ino)
+	c.queue(&wire.MakeAs{Make: wire.Make{C: cl, Parent: parent, Name: name, Mode: mode, Flags: flags, Umask: umask}, Ino: a.Ino, Time: now})
 	return a, true, nil
 }
 
@@ -214,98 +123,6 @@ func newFileAttr(cl meta.Caller, dir meta.Attr, ino uint64, mode, umask uint32, 
 	}
 	a.Mode &^= umask & 0o777
 	return a
-}
-
-// createAnswered records the service's answer to a create this client
-// answered itself. It runs on the connection's reader: it must not
-// block.
-func (c *Client) createAnswered(parent uint64, name string, ino uint64, err error) {
-	c.mu.Lock()
-	f := c.async.inos[ino]
-	delete(c.async.inos, ino)
-	if len(c.async.inos) == 0 && c.async.idle != nil {
-		close(c.async.idle)
-		c.async.idle = nil
-	}
-	if err != nil {
-		c.async.failed[ino] = err
-		c.cache.changed(parent) // its listing and delegation are not to be trusted now
-		delete(c.opens, ino)
-	}
-	k := c.kernel
-	c.mu.Unlock()
-	<-c.async.slots
-	close(f.done)
-	if err != nil {
-		c.log.Error("client: the service refused a create this client had answered; it is reported at the file's next fsync or close",
-			"parent", parent, "name", name, "ino", ino, "err", err)
-		if k != nil {
-			k.InvalidateEntry(parent, name)
-			k.InvalidateInode(ino, 0, 0)
-			k.InvalidateInode(parent, 0, 0)
-		}
-		return
-	}
-	for range f.releases {
-		c.sendRelease(ino)
-	}
-}
-
-// sendRelease releases ino without waiting for the answer.
-func (c *Client) sendRelease(ino uint64) {
-	err := c.rpc.Send(wire.OpRelease, &wire.Ino{Ino: ino}, func(p []byte, err error) {
-		if err == nil {
-			err = wire.DecodeReply(wire.OpRelease, p, nil)
-		}
-		if err != nil {
-			c.log.Warn("client: release failed", "ino", ino, "err", err)
-		}
-	})
-	if err != nil {
-		c.log.Warn("client: release failed", "ino", ino, "err", err)
-	}
-}
-
-// releaseLater defers the release of ino until its create is answered,
-// if the service has not answered it yet, and drops the release of a
-// file whose create the service refused.
-func (c *Client) releaseLater(ino uint64) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, refused := c.async.failed[ino]; refused {
-		return true // the service never opened it
-	}
-	f := c.async.inos[ino]
-	if f == nil {
-		return false
-	}
-	f.releases++
-	return true
-}
-
-// unanswered returns the inodes whose creates the service has not
-// answered.
-func (c *Client) unanswered() map[uint64]bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	m := make(map[uint64]bool, len(c.async.inos))
-	for ino := range c.async.inos {
-		m[ino] = true
-	}
-	return m
-}
-
-// returnDelegations gives up the delegations a recall asks back, once
-// every create answered here has been answered by the service.
-func (c *Client) returnDelegations(ctx context.Context, r *wire.Recall) {
-	for _, it := range r.Items {
-		if it.What&wire.ReturnDelegation != 0 {
-			if err := c.settle(ctx); err != nil {
-				c.log.Warn("client: creates still unanswered when a delegation was recalled", "dir", it.Ino, "err", err)
-			}
-			return
-		}
-	}
 }
 
 // Delegated reports whether this client holds dir's delegation now.

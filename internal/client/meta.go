@@ -155,7 +155,7 @@ func (c *Client) Open(ctx context.Context, cl meta.Caller, ino uint64, flags uin
 
 func (c *Client) Release(ctx context.Context, ino uint64) error {
 	c.closed(ino)
-	if c.releaseLater(ino) {
+	if c.releaseHere(ino) {
 		return nil
 	}
 	return c.call(ctx, wire.OpRelease, &wire.Ino{Ino: ino}, nil)

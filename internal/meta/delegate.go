@@ -39,17 +39,20 @@ func (fs *FS) NewInos(ctx context.Context, n int) (uint64, error) {
 
 // CreateAs is Create with the inode number and times chosen by the
 // caller: ino must have been reserved (NewInos) and not used yet, at is
-// the new file's times in Unix nanoseconds.
-func (fs *FS) CreateAs(ctx context.Context, c Caller, ino, parent uint64, name string, mode, flags uint32, at int64) (Attr, error) {
+// the new file's times in Unix nanoseconds. The file is left open (as
+// Create leaves it) if open is set.
+func (fs *FS) CreateAs(ctx context.Context, c Caller, ino, parent uint64, name string, mode uint32, at int64, open bool) (Attr, error) {
 	if at == 0 {
 		return Attr{}, fail("create", parent, name, errInval)
 	}
 	if err := fs.reserved(ctx, ino); err != nil {
 		return Attr{}, fail("create", parent, name, err)
 	}
-	fs.openInc(ino)
+	if open {
+		fs.openInc(ino)
+	}
 	a, err := fs.makeNodeIno(ctx, c, ino, parent, name, syscall.S_IFREG|mode&0o7777, 0, "", at)
-	if err != nil {
+	if err != nil && open {
 		fs.openDec(ino)
 	}
 	return a, fail("create", parent, name, err)

@@ -41,7 +41,7 @@ func (h *handler) again(ctx context.Context, op wire.Op, payload []byte) []byte 
 		if err == nil && a.Ino != r.Ino {
 			err = fmt.Errorf("create %d/%q again: it names inode %d, not %d: %w", r.Make.Parent, r.Make.Name, a.Ino, r.Ino, syscall.EEXIST)
 		}
-		if err == nil {
+		if err == nil && !r.Closed {
 			a, err = m.Open(ctx, r.Make.C, a.Ino, r.Make.Flags&^(syscall.O_CREAT|syscall.O_EXCL|syscall.O_TRUNC))
 			if err == nil {
 				sess.opened(a.Ino)

@@ -66,12 +66,14 @@ func (h *handler) delegate(ctx context.Context, r *wire.Delegate) (wire.Message,
 // createAs serves OpCreateAs.
 func (h *handler) createAs(ctx context.Context, r *wire.MakeAs) (wire.Message, []uint64, error) {
 	mk := &r.Make
-	a, err := h.s.meta.CreateAs(meta.WithUmask(ctx, mk.Umask), mk.C, r.Ino, mk.Parent, mk.Name, mk.Mode, mk.Flags, r.Time)
+	a, err := h.s.meta.CreateAs(meta.WithUmask(ctx, mk.Umask), mk.C, r.Ino, mk.Parent, mk.Name, mk.Mode, r.Time, !r.Closed)
 	if err != nil {
 		return nil, nil, err
 	}
-	h.sess.opened(a.Ino)
-	h.s.wrote(h.sess.id, a.Ino)
+	if !r.Closed {
+		h.sess.opened(a.Ino)
+		h.s.wrote(h.sess.id, a.Ino)
+	}
 	return &wire.Entered{Attr: a}, []uint64{a.Ino}, nil
 }
 

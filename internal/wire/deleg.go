@@ -27,15 +27,17 @@ func (m *Delegation) Decode(d *Decoder) {
 
 // MakeAs is a create the client answered itself: Ino is one of its
 // delegated inode numbers and Time the new file's times (and the
-// directory's, if later than its own).
+// directory's, if later than its own). Closed says the client closed the
+// file before it sent the create: the service does not count it open.
 type MakeAs struct {
-	Make Make
-	Ino  uint64
-	Time int64
+	Make   Make
+	Ino    uint64
+	Time   int64
+	Closed bool
 }
 
-func (m *MakeAs) Encode(e *Encoder) { m.Make.Encode(e); e.U64(m.Ino); e.I64(m.Time) }
+func (m *MakeAs) Encode(e *Encoder) { m.Make.Encode(e); e.U64(m.Ino); e.I64(m.Time); e.Bool(m.Closed) }
 func (m *MakeAs) Decode(d *Decoder) {
 	m.Make.Decode(d)
-	m.Ino, m.Time = d.U64(), d.I64()
+	m.Ino, m.Time, m.Closed = d.U64(), d.I64(), d.Bool()
 }

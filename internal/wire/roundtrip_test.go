@@ -89,7 +89,7 @@ func populated(t testing.TB, m Message) Message {
 		return &Delegation{First: 1 << 20, N: 1024, Dir: dir}
 	case *MakeAs:
 		return &MakeAs{Make: Make{C: testCaller, Parent: 7, Name: "new.txt", Mode: 0o100644, Rdev: 1, Flags: 0o101, Umask: 0o022, Target: "t"},
-			Ino: 1<<20 + 3, Time: 1_700_000_000_123_456_789}
+			Ino: 1<<20 + 3, Time: 1_700_000_000_123_456_789, Closed: true}
 	case *Make:
 		return &Make{C: testCaller, Parent: 1, Name: "link", Mode: 0o120777, Rdev: 0x0801, Flags: 0o100, Umask: 0o022, Target: "../target/file"}
 	case *Text:
