@@ -31,6 +31,9 @@ type asyncState struct {
 	idle   chan struct{}         // closed when inos empties; nil while it is empty
 	failed map[uint64]error      // creates the service refused: the error until reported, then nil
 	slots  chan struct{}         // one per create in inos
+	// next to limit-1: inode numbers the service reserved for this
+	// client's creates in any delegated directory.
+	next, limit uint64
 }
 
 // asyncFile is one create the service has not answered yet.

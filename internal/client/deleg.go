@@ -21,48 +21,51 @@ import (
 // durable before it answers, as every change.
 
 // deleg is a directory delegated to this client: its attributes as the
-// service granted them (its mode and group decide a new file's) and the
-// inode numbers left to create with.
+// service granted them (its mode and group decide a new file's).
 type deleg struct {
-	dir         meta.Attr
-	next, limit uint64
+	dir meta.Attr
 }
 
-// inosPerDelegate is how many inode numbers one OpDelegate asks for.
+// inosPerDelegate is how many inode numbers one OpDelegate asks for when
+// the client has none left (they serve every delegated directory).
 const inosPerDelegate = 1024
 
-// delegated returns parent's delegation, asking the service for it if
-// this client keeps parent's listing and has not asked before.
+// delegated reports whether parent is delegated to this client and it
+// has an inode number to create with, asking the service for what is
+// missing if this client keeps parent's listing. A refusal is remembered
+// until parent's listing goes.
 func (c *Client) delegated(ctx context.Context, parent uint64) bool {
 	c.mu.Lock()
 	_, listed := c.cache.listing[parent]
 	d, asked := c.cache.delegs[parent]
+	empty := c.async.next >= c.async.limit
 	c.mu.Unlock()
-	if !listed || c.rpc.Session().Version < 2 {
+	switch {
+	case !listed || c.rpc.Session().Version < 2 || asked && d == nil:
 		return false
+	case asked && !empty:
+		return true
 	}
-	if asked {
-		return d != nil && d.next < d.limit || c.moreInos(ctx, parent)
-	}
-	return c.moreInos(ctx, parent)
-}
-
-// moreInos asks for parent's delegation with a fresh range of inode
-// numbers; a refusal is remembered until parent's listing goes.
-func (c *Client) moreInos(ctx context.Context, parent uint64) bool {
 	snap := c.cacheSnap()
 	var g wire.Delegation
-	err := c.call(ctx, wire.OpDelegate, &wire.Delegate{Dir: parent, Want: inosPerDelegate}, &g)
+	want := uint32(0)
+	if empty {
+		want = inosPerDelegate
+	}
+	err := c.call(ctx, wire.OpDelegate, &wire.Delegate{Dir: parent, Want: want}, &g)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err == nil && g.N > 0 {
+		c.async.next, c.async.limit = g.First, g.First+g.N
+	}
 	if _, listed := c.cache.listing[parent]; !listed || c.cache.stamps[parent%cacheBuckets] > snap || c.lost {
 		return false // recalled meanwhile: the grant may be stale
 	}
-	if err != nil || g.N == 0 {
+	if err != nil {
 		c.cache.delegate(parent, nil)
 		return false
 	}
-	c.cache.delegate(parent, &deleg{dir: g.Dir, next: g.First, limit: g.First + g.N})
+	c.cache.delegate(parent, &deleg{dir: g.Dir})
 	if c.refs[parent] > 0 {
 		if c.cache.dirs == nil {
 			c.cache.dirs = make(map[uint64]meta.Attr)
@@ -71,7 +74,7 @@ func (c *Client) moreInos(ctx context.Context, parent uint64) bool {
 			c.cache.dirs[parent] = g.Dir
 		}
 	}
-	return true
+	return c.async.next < c.async.limit
 }
 
 // createHere answers a create in a delegated directory; ok is false if
@@ -88,7 +91,7 @@ func (c *Client) createHere(ctx context.Context, cl meta.Caller, parent uint64, 
 	defer c.mu.Unlock()
 	d := c.cache.delegs[parent]
 	l, listed := c.cache.listing[parent]
-	if d == nil || !listed || d.next >= d.limit || c.lost {
+	if d == nil || !listed || c.async.next >= c.async.limit || c.lost {
 		<-c.async.slots
 		return meta.Attr{}, false, nil
 	}
@@ -97,8 +100,8 @@ func (c *Client) createHere(ctx context.Context, cl meta.Caller, parent uint64, 
 		return meta.Attr{}, true, &wire.RemoteError{Op: wire.OpCreate, Errno: syscall.EEXIST, Reason: "name exists (delegated listing)"}
 	}
 	now := time.Now().UnixNano()
-	a = newFileAttr(cl, d.dir, d.next, mode, umask, now)
-	d.next++
+	a = newFileAttr(cl, d.dir, c.async.next, mode, umask, now)
+	c.async.next++
 	l[name] = struct{}{}
 	c.cache.names++
 	if pa, ok := c.cache.dirs[parent]; ok {

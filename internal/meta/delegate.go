@@ -37,25 +37,45 @@ func (fs *FS) NewInos(ctx context.Context, n int) (uint64, error) {
 	return ino, fail("newinos", 0, "", err)
 }
 
+// CreateAsIn is what CreateAs makes: regular file Name in Parent, with
+// inode number Ino (reserved by NewInos, not used yet) and times At (Unix
+// nanoseconds), left open (as Create leaves it) if Open is set. Unused
+// says the caller knows Ino was never used, which spares a read.
+type CreateAsIn struct {
+	Ino, Parent uint64
+	Name        string
+	Mode        uint32
+	At          int64
+	Open        bool
+	Unused      bool
+}
+
 // CreateAs is Create with the inode number and times chosen by the
-// caller: ino must have been reserved (NewInos) and not used yet, at is
-// the new file's times in Unix nanoseconds. The file is left open (as
-// Create leaves it) if open is set.
-func (fs *FS) CreateAs(ctx context.Context, c Caller, ino, parent uint64, name string, mode uint32, at int64, open bool) (Attr, error) {
-	if at == 0 {
-		return Attr{}, fail("create", parent, name, errInval)
+// caller.
+func (fs *FS) CreateAs(ctx context.Context, c Caller, in CreateAsIn) (Attr, error) {
+	if in.At == 0 {
+		return Attr{}, fail("create", in.Parent, in.Name, errInval)
 	}
-	if err := fs.reserved(ctx, ino); err != nil {
-		return Attr{}, fail("create", parent, name, err)
+	if err := fs.reserved(ctx, in.Ino); err != nil {
+		return Attr{}, fail("create", in.Parent, in.Name, err)
 	}
-	if open {
-		fs.openInc(ino)
+	if in.Open {
+		fs.openInc(in.Ino)
 	}
-	a, err := fs.makeNodeIno(ctx, c, ino, parent, name, syscall.S_IFREG|mode&0o7777, 0, "", at)
-	if err != nil && open {
-		fs.openDec(ino)
+	at := newAt{at: in.At, unused: in.Unused}
+	a, err := fs.makeNodeIno(ctx, c, in.Ino, in.Parent, in.Name, syscall.S_IFREG|in.Mode&0o7777, 0, "", at)
+	if err != nil && in.Open {
+		fs.openDec(in.Ino)
 	}
-	return a, fail("create", parent, name, err)
+	return a, fail("create", in.Parent, in.Name, err)
+}
+
+// newAt is when, and with what number, a node is made: the transaction's
+// time and a fresh number (the zero value), or a time and a number the
+// caller chose (CreateAs), checked unless the caller knows it is unused.
+type newAt struct {
+	at     int64
+	unused bool
 }
 
 // reserved checks that ino was handed out by the inode allocator: below

@@ -16,7 +16,7 @@ func TestCreateAs(t *testing.T) {
 	first := must[uint64](t)(fs.NewInos(ctx, 4))
 	at := d.Mtime + 1000
 
-	a := must[Attr](t)(fs.CreateAs(WithUmask(ctx, 0o022), user, first, d.Ino, "f", 0o666, at, true))
+	a := must[Attr](t)(fs.CreateAs(WithUmask(ctx, 0o022), user, CreateAsIn{Ino: first, Parent: d.Ino, Name: "f", Mode: 0o666, At: at, Open: true}))
 	want := Attr{Ino: first, Mode: syscall.S_IFREG | 0o644, Nlink: 1, UID: user.UID, GID: Root.GID, Atime: at, Mtime: at, Ctime: at}
 	if a != want {
 		t.Fatalf("CreateAs made %+v, want %+v (the parent's group: setgid)", a, want)
@@ -28,7 +28,7 @@ func TestCreateAs(t *testing.T) {
 		t.Fatalf("parent times %d %d, want %d", p.Mtime, p.Ctime, at)
 	}
 	// An earlier time (creates applied out of order) leaves the parent's.
-	must[Attr](t)(fs.CreateAs(ctx, user, first+1, d.Ino, "g", 0o644, at-500, false))
+	must[Attr](t)(fs.CreateAs(ctx, user, CreateAsIn{Ino: first + 1, Parent: d.Ino, Name: "g", Mode: 0o644, At: at - 500, Unused: true}))
 	if p := must[Attr](t)(fs.GetAttr(ctx, d.Ino)); p.Mtime != at {
 		t.Fatalf("parent mtime went back to %d from %d", p.Mtime, at)
 	}
@@ -46,11 +46,11 @@ func TestCreateAs(t *testing.T) {
 		{"the root", RootIno, "h", syscall.EINVAL},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := fs.CreateAs(ctx, user, tc.ino, d.Ino, tc.entry, 0o644, at, false)
+			_, err := fs.CreateAs(ctx, user, CreateAsIn{Ino: tc.ino, Parent: d.Ino, Name: tc.entry, Mode: 0o644, At: at})
 			wantErrno(t, err, tc.errno)
 		})
 	}
-	_, err := fs.CreateAs(ctx, user, first+3, d.Ino, "h", 0o644, 0, false)
+	_, err := fs.CreateAs(ctx, user, CreateAsIn{Ino: first + 3, Parent: d.Ino, Name: "h", Mode: 0o644})
 	wantErrno(t, err, syscall.EINVAL)
 
 	must[struct{}](t)(struct{}{}, fs.SetXattr(ctx, Root, d.Ino, "user.x", []byte("1"), 0))

@@ -122,7 +122,7 @@ func (fs *FS) Create(ctx context.Context, c Caller, parent uint64, name string, 
 		return Attr{}, fail("create", parent, name, err)
 	}
 	fs.openInc(ino) // counted before the inode exists, so no unlink can miss it
-	a, err := fs.makeNodeIno(ctx, c, ino, parent, name, syscall.S_IFREG|mode&0o7777, 0, "", 0)
+	a, err := fs.makeNodeIno(ctx, c, ino, parent, name, syscall.S_IFREG|mode&0o7777, 0, "", newAt{})
 	if err != nil {
 		fs.openDec(ino)
 	}
@@ -134,21 +134,21 @@ func (fs *FS) makeNode(ctx context.Context, c Caller, parent uint64, name string
 	if err != nil {
 		return Attr{}, err
 	}
-	return fs.makeNodeIno(ctx, c, ino, parent, name, mode, rdev, target, 0)
+	return fs.makeNodeIno(ctx, c, ino, parent, name, mode, rdev, target, newAt{})
 }
 
-// makeNodeIno makes inode ino named name in parent. Its times are at, or
-// the transaction's time if at is 0; the parent's change times become
-// the later of theirs and the new node's.
-func (fs *FS) makeNodeIno(ctx context.Context, c Caller, ino, parent uint64, name string, mode, rdev uint32, target string, at int64) (Attr, error) {
+// makeNodeIno makes inode ino named name in parent, at the
+// transaction's time or at.at; in the latter case the parent's change
+// times become the later of theirs and the new node's.
+func (fs *FS) makeNodeIno(ctx context.Context, c Caller, ino, parent uint64, name string, mode, rdev uint32, target string, at newAt) (Attr, error) {
 	if err := validName(name); err != nil {
 		return Attr{}, err
 	}
 	var a Attr
 	err := fs.update(ctx, func(t *tx) error {
 		now := t.now
-		if at != 0 {
-			now = at
+		if at.at != 0 {
+			now = at.at
 		}
 		p, err := t.dir(parent)
 		if err != nil {
@@ -186,10 +186,12 @@ func (fs *FS) makeNodeIno(ctx context.Context, c Caller, ino, parent uint64, nam
 		if n.fileType() == syscall.S_IFLNK {
 			n.Size = uint64(len(target))
 		}
-		if at == 0 {
+		if at.at == 0 {
 			p.Mtime, p.Ctime = now, now
 		} else {
 			p.Mtime, p.Ctime = max(p.Mtime, now), max(p.Ctime, now)
+		}
+		if at.at != 0 && !at.unused {
 			if _, err := t.inode(ino); err == nil {
 				return syscall.EEXIST // a number already used: never reuse it
 			} else if !errors.Is(err, syscall.ENOENT) {

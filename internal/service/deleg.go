@@ -49,7 +49,10 @@ func (h *handler) delegate(ctx context.Context, r *wire.Delegate) (wire.Message,
 		sess.delegating = true
 		sess.mu.Unlock()
 	}
-	n := min(max(int(r.Want), 1), maxDelegatedInos)
+	if r.Want == 0 {
+		return &wire.Delegation{Dir: a}, nil, nil
+	}
+	n := min(int(r.Want), maxDelegatedInos)
 	first, err := s.meta.NewInos(ctx, n)
 	if err == nil {
 		// Even with Async: a reservation lost in a crash would hand
@@ -60,14 +63,28 @@ func (h *handler) delegate(ctx context.Context, r *wire.Delegate) (wire.Message,
 	if err != nil {
 		return nil, nil, err
 	}
+	sess.mu.Lock()
+	sess.inos = append(sess.inos, newInoRange(first, uint64(n)))
+	sess.mu.Unlock()
 	return &wire.Delegation{First: first, N: uint64(n), Dir: a}, nil, nil
 }
 
-// createAs serves OpCreateAs.
+// createAs serves OpCreateAs. A number the session was handed in this
+// run is checked against what it used in memory; any other (handed out
+// before a restart) is checked by meta against the store.
 func (h *handler) createAs(ctx context.Context, r *wire.MakeAs) (wire.Message, []uint64, error) {
 	mk := &r.Make
-	a, err := h.s.meta.CreateAs(meta.WithUmask(ctx, mk.Umask), mk.C, r.Ino, mk.Parent, mk.Name, mk.Mode, r.Time, !r.Closed)
+	known, fresh := h.sess.claim(r.Ino)
+	if known && !fresh {
+		return nil, nil, fmt.Errorf("create %d/%q: inode number %d was used already: %w", mk.Parent, mk.Name, r.Ino, syscall.EEXIST)
+	}
+	a, err := h.s.meta.CreateAs(meta.WithUmask(ctx, mk.Umask), mk.C, meta.CreateAsIn{
+		Ino: r.Ino, Parent: mk.Parent, Name: mk.Name, Mode: mk.Mode, At: r.Time, Open: !r.Closed, Unused: known,
+	})
 	if err != nil {
+		if known {
+			h.sess.unclaim(r.Ino)
+		}
 		return nil, nil, err
 	}
 	if !r.Closed {
@@ -75,6 +92,54 @@ func (h *handler) createAs(ctx context.Context, r *wire.MakeAs) (wire.Message, [
 		h.s.wrote(h.sess.id, a.Ino)
 	}
 	return &wire.Entered{Attr: a}, []uint64{a.Ino}, nil
+}
+
+// inoRange is a range of inode numbers handed to a session, with those
+// it used.
+type inoRange struct {
+	first, n, left uint64
+	used           []uint64 // a bit per number
+}
+
+func newInoRange(first, n uint64) *inoRange {
+	return &inoRange{first: first, n: n, left: n, used: make([]uint64, (n+63)/64)}
+}
+
+// claim marks ino used: known reports whether it is in one of the
+// session's ranges, fresh whether it was unused. A range all used is
+// forgotten (a number of it used again is then checked in the store).
+func (sess *session) claim(ino uint64) (known, fresh bool) {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	for i, r := range sess.inos {
+		if ino < r.first || ino >= r.first+r.n {
+			continue
+		}
+		k := ino - r.first
+		if r.used[k/64]&(1<<(k%64)) != 0 {
+			return true, false
+		}
+		r.used[k/64] |= 1 << (k % 64)
+		if r.left--; r.left == 0 {
+			sess.inos = append(sess.inos[:i], sess.inos[i+1:]...)
+		}
+		return true, true
+	}
+	return false, false
+}
+
+// unclaim undoes the claim of ino by a create that failed.
+func (sess *session) unclaim(ino uint64) {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	for _, r := range sess.inos {
+		if ino >= r.first && ino < r.first+r.n {
+			k := ino - r.first
+			r.used[k/64] &^= 1 << (k % 64)
+			r.left++
+			return
+		}
+	}
 }
 
 // recallDelegations recalls, and waits for, the delegations held by other

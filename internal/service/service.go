@@ -162,6 +162,7 @@ type session struct {
 	// delegating: the session's record says it may hold delegations
 	// (meta.MarkDelegating).
 	delegating bool
+	inos       []*inoRange // inode numbers handed to it in this run (deleg.go)
 }
 
 // Accept admits a session: it is the service's rpc.Acceptor.
