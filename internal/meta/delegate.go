@@ -3,6 +3,7 @@ package meta
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"syscall"
 )
 
@@ -97,4 +98,57 @@ func (fs *FS) reserved(ctx context.Context, ino uint64) error {
 		}
 		return nil
 	})
+}
+
+// BatchItem is one create of CreateBatch: CreateAs's, by caller C with
+// umask Umask, made closed.
+type BatchItem struct {
+	C     Caller
+	Umask uint32
+	In    CreateAsIn
+}
+
+// CreateBatch makes the files of items in one transaction, each as
+// CreateAs makes it (closed: In.Open is ignored), and returns each one's
+// attributes or error. An item refused (its name taken, its number used,
+// its directory gone or closed to its caller) leaves nothing behind and
+// does not stop the others; a failure of the store fails them all.
+func (fs *FS) CreateBatch(ctx context.Context, items []BatchItem) ([]Attr, []error) {
+	attrs := make([]Attr, len(items))
+	errs := make([]error, len(items))
+	refused := make([]bool, len(items))
+	for i, it := range items {
+		in := it.In
+		switch {
+		case in.At == 0:
+			errs[i] = errInval
+		default:
+			errs[i] = validName(in.Name)
+			if errs[i] == nil {
+				errs[i] = fs.reserved(ctx, in.Ino)
+			}
+		}
+		refused[i] = errs[i] != nil
+	}
+	err := fs.update(ctx, func(t *tx) error {
+		for i, it := range items {
+			if refused[i] {
+				continue
+			}
+			in := it.In
+			attrs[i], errs[i] = t.makeNode(it.C, in.Ino, in.Parent, in.Name, syscall.S_IFREG|in.Mode&0o7777, 0, "", newAt{at: in.At, unused: in.Unused}, it.Umask)
+			var en syscall.Errno
+			if errs[i] != nil && !errors.As(errs[i], &en) {
+				return errs[i] // the store failed: nothing commits
+			}
+		}
+		return nil
+	})
+	for i, it := range items {
+		if err != nil && !refused[i] {
+			errs[i] = err
+		}
+		errs[i] = fail("create", it.In.Parent, it.In.Name, errs[i])
+	}
+	return attrs, errs
 }

@@ -61,3 +61,42 @@ func TestCreateAs(t *testing.T) {
 		t.Fatalf("Delegable(file) = %v, want ENOTDIR", err)
 	}
 }
+
+func TestCreateBatch(t *testing.T) {
+	fs, _, _ := newFS(t)
+	ctx := context.Background()
+	d := must[Attr](t)(fs.Mkdir(ctx, Root, RootIno, "d", 0o777))
+	first := must[uint64](t)(fs.NewInos(ctx, 8))
+	must[Attr](t)(fs.CreateAs(ctx, user, CreateAsIn{Ino: first, Parent: d.Ino, Name: "taken", Mode: 0o644, At: d.Mtime + 1}))
+	at := d.Mtime + 100
+	item := func(ino uint64, name string, at int64) BatchItem {
+		return BatchItem{C: user, Umask: 0o077, In: CreateAsIn{Ino: ino, Parent: d.Ino, Name: name, Mode: 0o666, At: at}}
+	}
+	attrs, errs := fs.CreateBatch(ctx, []BatchItem{
+		item(first+1, "a", at),
+		item(first+2, "taken", at+1),
+		item(first, "reused", at+2),
+		item(first+3, "b", at+3),
+		item(first+4, "", at+4),
+		item(first+5, "c", 0),
+		item(first+1<<20, "never reserved", at+5),
+	})
+	for i, want := range []syscall.Errno{0, syscall.EEXIST, syscall.EEXIST, 0, syscall.EINVAL, syscall.EINVAL, syscall.EINVAL} {
+		if got := Errno(errs[i]); got != want {
+			t.Errorf("item %d: %v, want errno %v", i, errs[i], want)
+		}
+	}
+	if a := attrs[3]; a.Ino != first+3 || a.Mode != syscall.S_IFREG|0o600 || a.Mtime != at+3 {
+		t.Fatalf("made %+v", a)
+	}
+	for _, name := range []string{"a", "b"} {
+		must[Attr](t)(fs.Lookup(ctx, Root, d.Ino, name))
+	}
+	for _, name := range []string{"reused", "c", "never reserved"} {
+		_, err := fs.Lookup(ctx, Root, d.Ino, name)
+		wantErrno(t, err, syscall.ENOENT)
+	}
+	if p := must[Attr](t)(fs.GetAttr(ctx, d.Ino)); p.Mtime != at+3 {
+		t.Fatalf("parent mtime %d, want %d (the latest made)", p.Mtime, at+3)
+	}
+}

@@ -146,66 +146,73 @@ func (fs *FS) makeNodeIno(ctx context.Context, c Caller, ino, parent uint64, nam
 	}
 	var a Attr
 	err := fs.update(ctx, func(t *tx) error {
-		now := t.now
-		if at.at != 0 {
-			now = at.at
-		}
-		p, err := t.dir(parent)
-		if err != nil {
-			return err
-		}
-		if err := t.permit(c, p, mayWrite|mayExec); err != nil {
-			return err
-		}
-		if _, ok, err := t.dirent(parent, name); err != nil {
-			return err
-		} else if ok {
-			return syscall.EEXIST
-		}
-		n := &inode{Attr: Attr{
-			Ino: ino, Mode: mode, Nlink: 1, UID: c.UID, GID: c.GID, Rdev: rdev,
-			Atime: now, Mtime: now, Ctime: now,
-		}, Target: target}
-		if p.Mode&syscall.S_ISGID != 0 {
-			n.GID = p.GID
-			if n.isDir() {
-				n.Mode |= syscall.S_ISGID
-			}
-		}
-		if !n.isDir() && n.Mode&syscall.S_ISGID != 0 && c.UID != 0 && !c.InGroup(n.GID) {
-			n.Mode &^= syscall.S_ISGID
-		}
-		if err := t.inheritACL(p, n, UmaskFrom(ctx)); err != nil {
-			return err
-		}
-		if n.isDir() {
-			n.Nlink = 2
-			n.Parent = parent
-			p.Nlink++
-		}
-		if n.fileType() == syscall.S_IFLNK {
-			n.Size = uint64(len(target))
-		}
-		if at.at == 0 {
-			p.Mtime, p.Ctime = now, now
-		} else {
-			p.Mtime, p.Ctime = max(p.Mtime, now), max(p.Ctime, now)
-		}
-		if at.at != 0 && !at.unused {
-			if _, err := t.inode(ino); err == nil {
-				return syscall.EEXIST // a number already used: never reuse it
-			} else if !errors.Is(err, syscall.ENOENT) {
-				return err
-			}
-		}
-		t.putInode(n)
-		t.putInode(p)
-		t.putDirent(parent, name, dirent{Ino: ino, Type: n.fileType()})
-		t.files++
-		a = n.Attr
-		return nil
+		var err error
+		a, err = t.makeNode(c, ino, parent, name, mode, rdev, target, at, UmaskFrom(ctx))
+		return err
 	})
 	return a, err
+}
+
+// makeNode makes the node in t. Everything that can refuse it is checked
+// before anything is written.
+func (t *tx) makeNode(c Caller, ino, parent uint64, name string, mode, rdev uint32, target string, at newAt, umask uint32) (Attr, error) {
+	now := t.now
+	if at.at != 0 {
+		now = at.at
+	}
+	p, err := t.dir(parent)
+	if err != nil {
+		return Attr{}, err
+	}
+	if err := t.permit(c, p, mayWrite|mayExec); err != nil {
+		return Attr{}, err
+	}
+	if _, ok, err := t.dirent(parent, name); err != nil {
+		return Attr{}, err
+	} else if ok {
+		return Attr{}, syscall.EEXIST
+	}
+	if at.at != 0 && !at.unused {
+		if _, err := t.inode(ino); err == nil {
+			return Attr{}, syscall.EEXIST // a number already used: never reuse it
+		} else if !errors.Is(err, syscall.ENOENT) {
+			return Attr{}, err
+		}
+	}
+	n := &inode{Attr: Attr{
+		Ino: ino, Mode: mode, Nlink: 1, UID: c.UID, GID: c.GID, Rdev: rdev,
+		Atime: now, Mtime: now, Ctime: now,
+	}, Target: target}
+	if p.Mode&syscall.S_ISGID != 0 {
+		n.GID = p.GID
+		if n.isDir() {
+			n.Mode |= syscall.S_ISGID
+		}
+	}
+	if !n.isDir() && n.Mode&syscall.S_ISGID != 0 && c.UID != 0 && !c.InGroup(n.GID) {
+		n.Mode &^= syscall.S_ISGID
+	}
+	if err := t.inheritACL(p, n, umask); err != nil {
+		return Attr{}, err
+	}
+	if n.isDir() {
+		n.Nlink = 2
+		n.Parent = parent
+		p.Nlink++
+	}
+	if n.fileType() == syscall.S_IFLNK {
+		n.Size = uint64(len(target))
+	}
+	if at.at == 0 {
+		p.Mtime, p.Ctime = now, now
+	} else {
+		p.Mtime, p.Ctime = max(p.Mtime, now), max(p.Ctime, now)
+	}
+	t.putInode(n)
+	t.putInode(p)
+	t.putDirent(parent, name, dirent{Ino: ino, Type: n.fileType()})
+	t.files++
+	return n.Attr, nil
 }
 
 // Link makes newName in newParent another name of ino.

@@ -24,6 +24,8 @@ func (h *handler) again(ctx context.Context, op wire.Op, payload []byte) []byte 
 		err error
 	)
 	switch r := req.(type) {
+	case *wire.CreateBatch:
+		return h.batchAgain(ctx, r)
 	case *wire.Make:
 		if op == wire.OpTmpfile {
 			return h.run(ctx, op, payload) // nameless: make another; the first is an orphan

@@ -20,7 +20,7 @@ func mutating(op wire.Op) bool {
 	case wire.OpSetAttr, wire.OpMknod, wire.OpMkdir, wire.OpCreate, wire.OpTmpfile, wire.OpSymlink,
 		wire.OpLink, wire.OpUnlink, wire.OpRmdir, wire.OpRename, wire.OpOpen, wire.OpRelease,
 		wire.OpAccessed, wire.OpHold, wire.OpSetXattr, wire.OpRemoveXattr, wire.OpFallocate,
-		wire.OpNewObjectIDs, wire.OpCommitWrite, wire.OpBlobDelete, wire.OpDelegate, wire.OpCreateAs:
+		wire.OpNewObjectIDs, wire.OpCommitWrite, wire.OpBlobDelete, wire.OpDelegate, wire.OpCreateAs, wire.OpCreateBatch:
 		return true
 	}
 	return false
@@ -46,7 +46,7 @@ func (h *handler) Call(ctx context.Context, op wire.Op, id uint64, payload []byt
 	// A Hold reclaims an open during the grace period; a CreateAs is a
 	// create its client answered before the restart, in a directory no
 	// other client holds, and the client reclaims only once it is done.
-	if op != wire.OpHold && op != wire.OpCreateAs {
+	if op != wire.OpHold && op != wire.OpCreateAs && op != wire.OpCreateBatch {
 		if err := s.awaitGrace(ctx); err != nil {
 			return errReply(err)
 		}
@@ -334,6 +334,8 @@ func (h *handler) serve(ctx context.Context, op wire.Op, req wire.Message) (wire
 		return h.delegate(ctx, req.(*wire.Delegate))
 	case wire.OpCreateAs:
 		return h.createAs(ctx, req.(*wire.MakeAs))
+	case wire.OpCreateBatch:
+		return h.createBatch(ctx, req.(*wire.CreateBatch))
 	}
 	return h.serveData(ctx, op, req)
 }

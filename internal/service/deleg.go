@@ -175,6 +175,12 @@ func (h *handler) named(ctx context.Context, op wire.Op, req wire.Message) []uin
 		return []uint64{r.Parent}
 	case *wire.MakeAs:
 		return []uint64{r.Make.Parent}
+	case *wire.CreateBatch:
+		var dirs []uint64
+		for i := range r.Items {
+			dirs = append(dirs, r.Items[i].Make.Parent)
+		}
+		return dirs
 	case *wire.Link:
 		return []uint64{r.Ino, r.NewParent}
 	case *wire.Rename:

@@ -105,3 +105,38 @@ func TestDelegationExpiry(t *testing.T) {
 	b.must(err)
 	a.nextRecall()
 }
+
+// TestCreateBatch: closed creates made in one call, each answered; a
+// number used twice is refused without stopping the others.
+func TestCreateBatch(t *testing.T) {
+	e := newEnv(t, 10*time.Second, 5*time.Second)
+	a := e.connect(t, "a", true)
+	b := e.connect(t, "b", true)
+	d, err := a.mkdir(meta.RootIno, "d")
+	a.must(err)
+	g, err := a.delegate(d.Ino)
+	a.must(err)
+	now := time.Now().UnixNano()
+	item := func(ino uint64, name string) wire.MakeAs {
+		return wire.MakeAs{Make: wire.Make{C: meta.Root, Parent: d.Ino, Name: name, Mode: 0o644}, Ino: ino, Time: now, Closed: true}
+	}
+	var r wire.BatchReply
+	a.must(a.call(wire.OpCreateBatch, &wire.CreateBatch{Items: []wire.MakeAs{
+		item(g.First, "x"), item(g.First, "again"), item(g.First+1, "y"), item(g.First+2, "x"),
+	}}, &r))
+	want := []uint32{0, uint32(syscall.EEXIST), 0, uint32(syscall.EEXIST)}
+	for i := range want {
+		if r.Errnos[i] != want[i] {
+			t.Fatalf("item %d: errno %d (%s), want %d", i, r.Errnos[i], r.Reasons[i], want[i])
+		}
+	}
+	for _, name := range []string{"x", "y"} {
+		got, err := b.lookup(d.Ino, name)
+		b.must(err)
+		if got.Mtime != now {
+			t.Fatalf("%s: %+v, made at %d", name, got, now)
+		}
+	}
+	_, err = b.lookup(d.Ino, "again")
+	wantErrno(t, err, syscall.ENOENT, "lookup of a refused item")
+}

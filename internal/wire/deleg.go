@@ -41,3 +41,68 @@ func (m *MakeAs) Decode(d *Decoder) {
 	m.Make.Decode(d)
 	m.Ino, m.Time, m.Closed = d.U64(), d.I64(), d.Bool()
 }
+
+// CreateBatch is creates a client answered itself and whose files it
+// closed since (each MakeAs has Closed set): the service makes them in
+// one transaction and answers each (BatchReply).
+type CreateBatch struct {
+	Items []MakeAs
+}
+
+// MaxBatch bounds the items of a CreateBatch.
+const MaxBatch = 256
+
+func (m *CreateBatch) Encode(e *Encoder) {
+	e.U32(uint32(len(m.Items)))
+	for i := range m.Items {
+		m.Items[i].Encode(e)
+	}
+}
+
+func (m *CreateBatch) Decode(d *Decoder) {
+	n := d.Count(45) // the smallest MakeAs
+	if n > MaxBatch {
+		d.Fail("batch of %d creates", n)
+	}
+	if n == 0 || d.Err() != nil {
+		m.Items = nil
+		return
+	}
+	m.Items = make([]MakeAs, n)
+	for i := range m.Items {
+		m.Items[i].Decode(d)
+	}
+	if d.Err() != nil {
+		m.Items = nil
+	}
+}
+
+// BatchReply answers the items of a CreateBatch in order: errno 0 for
+// one made, or its errno and a one-line reason.
+type BatchReply struct {
+	Errnos  []uint32
+	Reasons []string
+}
+
+func (m *BatchReply) Encode(e *Encoder) {
+	e.U32(uint32(len(m.Errnos)))
+	for _, n := range m.Errnos {
+		e.U32(n)
+	}
+	encodeStrings(e, m.Reasons)
+}
+
+func (m *BatchReply) Decode(d *Decoder) {
+	n := d.Count(4)
+	m.Errnos = nil
+	if n > 0 && d.Err() == nil {
+		m.Errnos = make([]uint32, n)
+		for i := range m.Errnos {
+			m.Errnos[i] = d.U32()
+		}
+	}
+	m.Reasons = decodeStrings(d, MaxPath)
+	if d.Err() != nil {
+		m.Errnos, m.Reasons = nil, nil
+	}
+}

@@ -38,6 +38,8 @@ func Request(op Op) Message {
 		return &Delegate{}
 	case OpCreateAs:
 		return &MakeAs{}
+	case OpCreateBatch:
+		return &CreateBatch{}
 	case OpGetLayout:
 		return &GetLayout{}
 	case OpNewObjectIDs, OpHeartbeat:
@@ -68,6 +70,8 @@ func Reply(op Op) Message {
 		return &Entered{}
 	case OpDelegate:
 		return &Delegation{}
+	case OpCreateBatch:
+		return &BatchReply{}
 	case OpUnlink, OpRmdir, OpRename:
 		return &Parents{}
 	case OpReadlink:

@@ -90,6 +90,13 @@ func populated(t testing.TB, m Message) Message {
 	case *MakeAs:
 		return &MakeAs{Make: Make{C: testCaller, Parent: 7, Name: "new.txt", Mode: 0o100644, Rdev: 1, Flags: 0o101, Umask: 0o022, Target: "t"},
 			Ino: 1<<20 + 3, Time: 1_700_000_000_123_456_789, Closed: true}
+	case *CreateBatch:
+		return &CreateBatch{Items: []MakeAs{
+			{Make: Make{C: testCaller, Parent: 7, Name: "a", Mode: 0o644, Rdev: 1, Flags: 1, Umask: 0o022, Target: "t"}, Ino: 1 << 20, Time: 1, Closed: true},
+			{Make: Make{C: testCaller, Parent: 7, Name: "b", Mode: 0o600}, Ino: 1<<20 + 1, Time: 2, Closed: true},
+		}}
+	case *BatchReply:
+		return &BatchReply{Errnos: []uint32{0, 28}, Reasons: []string{"", "no space left on device"}}
 	case *Make:
 		return &Make{C: testCaller, Parent: 1, Name: "link", Mode: 0o120777, Rdev: 0x0801, Flags: 0o100, Umask: 0o022, Target: "../target/file"}
 	case *Text:
@@ -392,7 +399,7 @@ func TestRegistry(t *testing.T) {
 	for _, tt := range []struct {
 		op   Op
 		want string
-	}{{OpGetAttr, "getattr"}, {OpBlobSync, "blob_sync"}, {OpRecall, "recall"}, {0, "op0"}, {opMetaEnd, "op44"}, {999, "op999"}} {
+	}{{OpGetAttr, "getattr"}, {OpBlobSync, "blob_sync"}, {OpRecall, "recall"}, {0, "op0"}, {opMetaEnd, "op45"}, {999, "op999"}} {
 		if got := tt.op.String(); got != tt.want {
 			t.Errorf("Op(%d).String() = %q, want %q", uint16(tt.op), got, tt.want)
 		}
