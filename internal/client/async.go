@@ -9,7 +9,8 @@ import (
 // Creates this client answered itself (deleg.go) go to the service
 // without anybody waiting for them. One is queued until the file is
 // closed, then sent marked closed, so that the service neither counts an
-// open nor needs a release of it: one call per file. Anything that needs
+// open nor needs a release of it, and with others closed about then, in
+// one call (batch.go). Anything that needs
 // the service to know of it sends it first: every other call of this
 // client waits until all are sent and answered (settle: Client.call does
 // it first), so nothing it asks overtakes them; so do fsync of the file
@@ -34,6 +35,8 @@ type asyncState struct {
 	// next to limit-1: inode numbers the service reserved for this
 	// client's creates in any delegated directory.
 	next, limit uint64
+	closed      []*wire.MakeAs // creates of closed files, for the next batch (batch.go)
+	armed       bool           // a flush of closed is due
 }
 
 // asyncFile is one create the service has not answered yet.
@@ -85,10 +88,12 @@ func (c *Client) sendQueued() {
 		}
 	}
 	c.async.unsent = c.async.unsent[:0]
+	closed := c.takeClosed()
 	c.mu.Unlock()
 	for _, req := range reqs {
 		c.send(req)
 	}
+	c.sendBatch(closed)
 }
 
 // send sends a create this client answered.
@@ -109,7 +114,7 @@ func (c *Client) send(req *wire.MakeAs) {
 // create this client answered itself.
 func (c *Client) settle(ctx context.Context) error {
 	c.mu.Lock()
-	idle, queued := c.async.idle, len(c.async.unsent) > 0
+	idle, queued := c.async.idle, len(c.async.unsent) > 0 || len(c.async.closed) > 0
 	c.mu.Unlock()
 	if idle == nil {
 		return nil
@@ -166,18 +171,15 @@ func (c *Client) releaseHere(ino uint64) bool {
 		c.mu.Unlock()
 		return false
 	}
-	req := f.req
-	if req != nil && c.opens[ino] == 0 {
+	if f.req != nil && c.opens[ino] == 0 {
+		req := f.req
 		f.req = nil
 		req.Closed = true
-	} else {
-		req = nil
-		f.releases++
+		c.batch(req) // unlocks mu
+		return true
 	}
+	f.releases++
 	c.mu.Unlock()
-	if req != nil {
-		c.send(req)
-	}
 	return true
 }
 
