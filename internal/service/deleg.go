@@ -13,8 +13,9 @@ import (
 // Directory delegations. A client that made a directory, and is the only
 // one holding it, may ask for its delegation (OpDelegate) and a range of
 // inode numbers: it then answers creates in it itself and sends them on
-// without waiting (OpCreateAs), each made durable before its reply as
-// every change is. Before any other session's call that names the
+// without waiting (OpCreateAs, or OpCreateBatch for files it closed
+// since, batch.go), each made durable before its reply as every change
+// is. Before any other session's call that names the
 // directory runs, or hands it out, the delegation is recalled: the
 // holder waits until the service answered every create it sent, then
 // acknowledges, so the other session sees them all (the promise holds).
@@ -36,7 +37,7 @@ func (h *handler) delegate(ctx context.Context, r *wire.Delegate) (wire.Message,
 	granted := s.table.Delegate(sess.id, r.Dir)
 	s.mu.Unlock()
 	if !granted {
-		return nil, nil, fmt.Errorf("delegate directory %d: another client holds it: %w", r.Dir, syscall.EBUSY)
+		return nil, nil, fmt.Errorf("delegate directory %d: another client holds it, or this one does not: %w", r.Dir, syscall.EBUSY)
 	}
 	sess.mu.Lock()
 	marked := sess.delegating
@@ -45,26 +46,27 @@ func (h *handler) delegate(ctx context.Context, r *wire.Delegate) (wire.Message,
 		if err := s.meta.MarkDelegating(ctx, uint64(sess.id)); err != nil {
 			return nil, nil, err
 		}
-		sess.mu.Lock()
-		sess.delegating = true
-		sess.mu.Unlock()
 	}
-	if r.Want == 0 {
-		return &wire.Delegation{Dir: a}, nil, nil
-	}
+	var first uint64
 	n := min(int(r.Want), maxDelegatedInos)
-	first, err := s.meta.NewInos(ctx, n)
-	if err == nil {
-		// Even with Async: a reservation lost in a crash would hand
-		// the client's numbers out again, and a restart must know the
-		// session may have creates to send again.
-		err = s.durable(ctx)
+	if n > 0 {
+		if first, err = s.meta.NewInos(ctx, n); err != nil {
+			return nil, nil, err
+		}
 	}
-	if err != nil {
-		return nil, nil, err
+	if !marked || n > 0 {
+		// Even with Async: a restart must know the session may have
+		// creates to send again, and a reservation lost in a crash
+		// would hand the client's numbers out again.
+		if err := s.durable(ctx); err != nil {
+			return nil, nil, err
+		}
 	}
 	sess.mu.Lock()
-	sess.inos = append(sess.inos, newInoRange(first, uint64(n)))
+	sess.delegating = true
+	if n > 0 {
+		sess.inos = append(sess.inos, newInoRange(first, uint64(n)))
+	}
 	sess.mu.Unlock()
 	return &wire.Delegation{First: first, N: uint64(n), Dir: a}, nil, nil
 }
