@@ -147,6 +147,10 @@ func TestDelegatedCreatesAcrossRestart(t *testing.T) {
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(created) }
 	eventually(t, "a few hundred creates", func() bool { return count() >= 300 })
 	svc.Kill(t)
+	// The creates go on while the service is away, up to the bound on
+	// unanswered ones: some are waiting for it now.
+	eventually(t, "creates waiting for the service", func() bool { return a.Client.Unanswered() > 0 })
+	pending := a.Client.Unanswered()
 	time.Sleep(200 * time.Millisecond)
 	svc.Restart(t)
 	// B's first look after the restart sees every create that returned
@@ -179,7 +183,7 @@ func TestDelegatedCreatesAcrossRestart(t *testing.T) {
 			t.Fatalf("%s lists %d names, %d were created (first missing: %q)", m.Dir, len(got), len(created), firstMissing(created, got))
 		}
 	}
-	t.Logf("%d creates, %d of them before the kill", len(created), before)
+	t.Logf("%d creates, %d of them before the restart, %d unanswered at the kill", len(created), before, pending)
 }
 
 func firstMissing(want, got []string) string {

@@ -233,6 +233,14 @@ func (c *Client) sendRelease(ino uint64) {
 	}
 }
 
+// Unanswered counts the creates this client answered itself that the
+// service has not answered yet.
+func (c *Client) Unanswered() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.async.inos)
+}
+
 // unanswered returns the inodes whose creates the service has not
 // answered.
 func (c *Client) unanswered() map[uint64]bool {
