@@ -211,3 +211,79 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// While A keeps creating files, 20 to a directory it made just before
+// (so each is delegated until B looks), B keeps listing the newest ones:
+// every listing has every name whose create had returned on A before B
+// asked.
+func TestDelegatedCreatesConcurrentLooks(t *testing.T) {
+	a, b := pair(t)
+	const perDir = 20
+	var (
+		mu       sync.Mutex
+		returned = map[int][]string{}
+		newest   = -1
+		failed   error
+	)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fail := func(err error) {
+			mu.Lock()
+			failed = err
+			mu.Unlock()
+		}
+		for i := 0; i < 100_000; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			d := i / perDir
+			if i%perDir == 0 {
+				if err := os.Mkdir(a.Path(fmt.Sprint("c", d)), 0o755); err != nil {
+					fail(err)
+					return
+				}
+				mu.Lock()
+				newest = d
+				mu.Unlock()
+			}
+			name := fmt.Sprintf("f%06d", i)
+			if err := createEmpty(a.Path(fmt.Sprintf("c%d/%s", d, name))); err != nil {
+				fail(err)
+				return
+			}
+			mu.Lock()
+			returned[d] = append(returned[d], name)
+			mu.Unlock()
+		}
+	}()
+	deadline := time.Now().Add(15 * time.Second)
+	looks, r := 0, rand.New(rand.NewPCG(3, 5))
+	for ; looks < 400 && time.Now().Before(deadline); looks++ {
+		mu.Lock()
+		d := newest - r.IntN(2)
+		want := slices.Clone(returned[d])
+		mu.Unlock()
+		if d < 0 {
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		got := names(t, b.Path(fmt.Sprint("c", d)))
+		if m := firstMissing(want, got); m != "" {
+			close(stop)
+			<-done
+			t.Fatalf("look %d: B's listing of c%d lacks %q, whose create had returned on A (%d names listed, %d returned)", looks, d, m, len(got), len(want))
+		}
+	}
+	close(stop)
+	<-done
+	if failed != nil {
+		t.Fatal(failed)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("%d looks at %d directories", looks, newest+1)
+}
