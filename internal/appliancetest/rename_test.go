@@ -12,8 +12,8 @@ import (
 
 var renames = flag.Int("ferry.renames", 500, "rename-on-A, stat-on-B trials in TestRenameThenStat")
 
-// inoOf returns the inode number of path, or 0 with the error.
-func inoOf(path string) (uint64, error) {
+// lstatIno returns the inode number of path, or 0 with the error.
+func lstatIno(path string) (uint64, error) {
 	var st syscall.Stat_t
 	if err := syscall.Lstat(path, &st); err != nil {
 		return 0, err
@@ -50,11 +50,11 @@ func TestRenameThenStat(t *testing.T) {
 		from, to := names[i%2], names[(i+1)%2]
 		// B looks at both names: the old one found, the new one missing,
 		// both now in its kernel's caches.
-		want, err := inoOf(b.Path("shared/" + from))
+		want, err := lstatIno(b.Path("shared/" + from))
 		if err != nil {
 			t.Fatalf("trial %d: B stats %s before the rename: %v", i, from, err)
 		}
-		if _, err := inoOf(b.Path("shared/" + to)); err != syscall.ENOENT {
+		if _, err := lstatIno(b.Path("shared/" + to)); err != syscall.ENOENT {
 			t.Fatalf("trial %d: B stats %s before the rename: %v, want ENOENT", i, to, err)
 		}
 
@@ -64,10 +64,10 @@ func TestRenameThenStat(t *testing.T) {
 		}
 		shared = append(shared, time.Since(t0))
 
-		if _, err := inoOf(b.Path("shared/" + from)); err != syscall.ENOENT {
+		if _, err := lstatIno(b.Path("shared/" + from)); err != syscall.ENOENT {
 			t.Fatalf("trial %d: after the rename on A, B stats the old name %s: %v, want ENOENT", i, from, err)
 		}
-		got, err := inoOf(b.Path("shared/" + to))
+		got, err := lstatIno(b.Path("shared/" + to))
 		if err != nil || got != want {
 			t.Fatalf("trial %d: after the rename on A, B stats the new name %s: inode %d, %v; want inode %d", i, to, got, err, want)
 		}

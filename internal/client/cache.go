@@ -33,6 +33,10 @@ type leasedCache struct {
 	// without asking (the LOOKUP the kernel sends before each create).
 	listing map[uint64]map[string]struct{}
 	names   int // in all listings
+	// delegs: directories delegated to this client (deleg.go), nil for
+	// one the service refused. A delegation is used only with the
+	// directory's listing, and goes with it.
+	delegs map[uint64]*deleg
 }
 
 // maxListed bounds the names kept in listings; past it they all go.
@@ -60,6 +64,16 @@ func (lc *leasedCache) changed(ino uint64) {
 func (lc *leasedCache) dropListing(ino uint64) {
 	lc.names -= len(lc.listing[ino])
 	delete(lc.listing, ino)
+	delete(lc.delegs, ino)
+}
+
+// delegate records dir's delegation, or (d nil) that the service refused
+// it.
+func (lc *leasedCache) delegate(dir uint64, d *deleg) {
+	if lc.delegs == nil {
+		lc.delegs = make(map[uint64]*deleg)
+	}
+	lc.delegs[dir] = d
 }
 
 func (lc *leasedCache) reset() {
@@ -67,7 +81,7 @@ func (lc *leasedCache) reset() {
 	for i := range lc.stamps {
 		lc.stamps[i] = lc.seq
 	}
-	lc.noXattr, lc.dirs, lc.listing, lc.names = nil, nil, nil, 0
+	lc.noXattr, lc.dirs, lc.listing, lc.names, lc.delegs = nil, nil, nil, 0, nil
 }
 
 // onPushSync drops what the client remembers of recalled inodes, before
@@ -156,7 +170,7 @@ func (c *Client) listed(dir uint64, name string, added bool, err error) {
 		if _, had := l[name]; !had {
 			l[name] = struct{}{}
 			if c.cache.names++; c.cache.names > maxListed {
-				c.cache.listing, c.cache.names = nil, 0
+				c.cache.listing, c.cache.names, c.cache.delegs = nil, 0, nil
 			}
 		}
 	default:
@@ -213,14 +227,24 @@ func (c *Client) knownDir(ino uint64) (meta.Attr, bool) {
 	return a, ok
 }
 
-// forgetDirs drops every remembered directory (a rename or rmdir moved
-// or removed directories whose attributes this client may remember).
+// forgetDirs drops every remembered directory, and every delegation (a
+// rename or rmdir moved or removed directories whose attributes this
+// client may remember).
 func (c *Client) forgetDirs() {
 	c.mu.Lock()
 	c.cache.seq++
 	for ino := range c.cache.dirs {
 		c.cache.stamps[ino%cacheBuckets] = c.cache.seq
 	}
-	c.cache.dirs = nil
+	c.cache.dirs, c.cache.delegs = nil, nil
+	c.mu.Unlock()
+}
+
+// undelegate stops using ino's delegation: this client changes the
+// directory's attributes, from which it computes new files'. The next
+// create asks for it again.
+func (c *Client) undelegate(ino uint64) {
+	c.mu.Lock()
+	delete(c.cache.delegs, ino)
 	c.mu.Unlock()
 }

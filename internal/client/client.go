@@ -59,6 +59,7 @@ type Client struct {
 	dropping map[uint64]bool
 	opens    map[uint64]int // open files and holds, said again to a restarted service
 	cache    leasedCache    // cache.go
+	async    asyncState     // deleg.go
 	flushNo  chan struct{}  // wakes the forget sender
 	lost     bool           // everything was withdrawn; not renewed since
 	local    localCounts    // stats.go
@@ -86,6 +87,7 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 		busy:     make(map[uint64]int),
 		dropping: make(map[uint64]bool),
 		opens:    make(map[uint64]int),
+		async:    newAsyncState(),
 		flushNo:  make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -146,6 +148,9 @@ func (c *Client) Close() error {
 	<-c.done
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if err := c.settle(ctx); err != nil {
+		c.log.Warn("client: creates still unanswered at unmount", "err", err)
+	}
 	c.sendForgets(ctx)
 	err := c.rpc.Call(ctx, wire.OpBye, &wire.Empty{}, nil)
 	if cerr := c.rpc.Close(); err == nil {
@@ -154,10 +159,16 @@ func (c *Client) Close() error {
 	return err
 }
 
-// call makes one call; a session the service expired is replaced by a
-// new one and the call made once more.
+// call makes one call, after every create this client answered itself
+// was answered (deleg.go), so that it cannot overtake them; a session the
+// service expired is replaced by a new one and the call made once more.
 func (c *Client) call(ctx context.Context, op wire.Op, req, reply wire.Message) error {
 	c.local.called(op)
+	if op != wire.OpRecallAck && op != wire.OpDelegate {
+		if err := c.settle(ctx); err != nil {
+			return err
+		}
+	}
 	err := c.rpc.Call(ctx, op, req, reply)
 	var re *wire.RemoteError
 	if errors.As(err, &re) && re.Errno == syscall.ESTALE && re.Reason == wire.ReasonSessionExpired {
@@ -173,10 +184,14 @@ func (c *Client) call(ctx context.Context, op wire.Op, req, reply wire.Message) 
 func (c *Client) onSession(h *wire.HelloReply, reconnect bool) {
 	if reconnect && !h.Resumed {
 		c.log.Warn("client: the service no longer knows this session; withdrawing the kernel's caches", "session", h.Session)
+		sent := c.unanswered() // sent again: the service opens them then
 		c.withdrawAll()
 		c.mu.Lock()
 		opens := maps.Clone(c.opens)
 		c.mu.Unlock()
+		for ino := range sent {
+			opens[ino]--
+		}
 		// The calls go out once the connection is installed, after the
 		// calls resent from before.
 		go c.reopen(opens)
@@ -340,6 +355,7 @@ func (c *Client) Forgot(ino, n uint64) {
 	}
 	delete(c.refs, ino)
 	delete(c.names, ino)
+	delete(c.async.failed, ino)
 	c.cache.changed(ino)
 	c.forgets = append(c.forgets, ino)
 	c.mu.Unlock()
@@ -353,6 +369,11 @@ func (c *Client) Forgot(ino, n uint64) {
 func (c *Client) named(parent uint64, name string, ino uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.addName(parent, name, ino)
+}
+
+// addName is named for a caller that holds mu.
+func (c *Client) addName(parent uint64, name string, ino uint64) {
 	for _, e := range c.names[ino] {
 		if e.parent == parent && e.name == name {
 			return

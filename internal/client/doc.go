@@ -38,6 +38,18 @@
 // reply, drop them; so does a change the service saw another session
 // make before this one held the lease (it pushes this session a recall).
 //
+// # Delegated creates
+//
+// In a directory it made, and holds alone, the client asks for the
+// directory's delegation and a range of inode numbers, then answers
+// creates there itself and sends them on without waiting (deleg.go). Its
+// other calls wait until those are answered (Client.call settles first),
+// so nothing it asks overtakes them; so does its acknowledgement of the
+// recall that takes the delegation back before another client looks at
+// the directory. The release of such a file waits for its create's answer
+// and is not waited for either. A create the service refuses is reported
+// through fusefs.Settler at the file's next fsync or close.
+//
 // # Losing the session
 //
 // The client renews its session with every call and with heartbeats. If

@@ -19,7 +19,7 @@ import (
 
 // serve runs a service over meta on the in-memory store on a loopback
 // listener and returns its address and a file in it.
-func serve(t *testing.T) (rpc.Addr, uint64) {
+func serveLocks(t *testing.T) (rpc.Addr, uint64) {
 	t.Helper()
 	ctx := context.Background()
 	store := memkv.New()
@@ -88,7 +88,7 @@ func wait(t *testing.T, ch <-chan error, what string) error {
 // gives up with EINTR when its context ends; MayHold follows the
 // owner's locks.
 func TestSetLockWaits(t *testing.T) {
-	addr, ino := serve(t)
+	addr, ino := serveLocks(t)
 	a, b := connect(t, addr), connect(t, addr)
 	ctx := context.Background()
 

@@ -87,6 +87,7 @@ func (c *Client) GetAttr(ctx context.Context, ino uint64) (meta.Attr, error) {
 
 func (c *Client) SetAttr(ctx context.Context, cl meta.Caller, ino uint64, in meta.SetAttrIn) (meta.Attr, error) {
 	defer c.changedHere(ino)
+	c.undelegate(ino)
 	return c.attr(ctx, wire.OpSetAttr, &wire.SetAttr{C: cl, Ino: ino, In: in})
 }
 
@@ -99,6 +100,9 @@ func (c *Client) Mkdir(ctx context.Context, cl meta.Caller, parent uint64, name 
 }
 
 func (c *Client) Create(ctx context.Context, cl meta.Caller, parent uint64, name string, mode, flags uint32) (meta.Attr, error) {
+	if a, ok, err := c.createHere(ctx, cl, parent, name, mode, flags); ok {
+		return a, err
+	}
 	a, err := c.entryOp(ctx, wire.OpCreate, parent, name, &wire.Make{C: cl, Parent: parent, Name: name, Mode: mode, Flags: flags, Umask: meta.UmaskFrom(ctx)})
 	if err == nil {
 		c.opened(a.Ino)
@@ -153,6 +157,9 @@ func (c *Client) Open(ctx context.Context, cl meta.Caller, ino uint64, flags uin
 
 func (c *Client) Release(ctx context.Context, ino uint64) error {
 	c.closed(ino)
+	if c.releaseHere(ino) {
+		return nil
+	}
 	return c.call(ctx, wire.OpRelease, &wire.Ino{Ino: ino}, nil)
 }
 
@@ -213,11 +220,13 @@ func (c *Client) ListXattr(ctx context.Context, cl meta.Caller, ino uint64) ([]s
 
 func (c *Client) SetXattr(ctx context.Context, cl meta.Caller, ino uint64, name string, value []byte, flags uint32) error {
 	defer c.changedHere(ino)
+	c.undelegate(ino)
 	return c.call(ctx, wire.OpSetXattr, &wire.Xattr{C: cl, Ino: ino, Name: name, Value: value, Flags: flags}, nil)
 }
 
 func (c *Client) RemoveXattr(ctx context.Context, cl meta.Caller, ino uint64, name string) error {
 	defer c.changedHere(ino)
+	c.undelegate(ino)
 	return c.call(ctx, wire.OpRemoveXattr, &wire.Xattr{C: cl, Ino: ino, Name: name}, nil)
 }
 

@@ -25,6 +25,7 @@ func (c *Client) onPush(h wire.Header, p []byte) {
 	}
 	ctx := context.Background()
 	c.apply(ctx, &r)
+	c.returnDelegations(ctx, &r)
 	if err := c.call(ctx, wire.OpRecallAck, &wire.RecallAck{Recall: h.ID}, nil); err != nil {
 		c.log.Warn("client: recall acknowledgement failed", "recall", h.ID, "err", err)
 	}

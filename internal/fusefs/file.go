@@ -194,9 +194,13 @@ func (f *fileSystem) Flush(cancel <-chan struct{}, in *fuse.FlushIn) fuse.Status
 	if !ok || !h.writable {
 		return fuse.OK
 	}
+	ctx := requestContext(cancel, &in.InHeader)
+	if err := f.settled(ctx, h.ino, false); err != nil {
+		return f.status("flush", h.ino, err)
+	}
 	f.procs.Begin()
 	defer f.procs.End()
-	return f.status("flush", h.ino, f.data.Flush(requestContext(cancel, &in.InHeader), h.ino))
+	return f.status("flush", h.ino, f.data.Flush(ctx, h.ino))
 }
 
 // Release ends an open. Nobody waits for its reply, so errors are logged.
@@ -226,6 +230,9 @@ func (f *fileSystem) Fsync(cancel <-chan struct{}, in *fuse.FsyncIn) fuse.Status
 	defer f.procs.End()
 	ctx := requestContext(cancel, &in.InHeader)
 	ino := in.NodeId
+	if err := f.settled(ctx, ino, true); err != nil {
+		return f.status("fsync", ino, err)
+	}
 	if err := f.data.Flush(ctx, ino); err != nil {
 		return f.status("fsync", ino, err)
 	}
@@ -233,6 +240,16 @@ func (f *fileSystem) Fsync(cancel <-chan struct{}, in *fuse.FsyncIn) fuse.Status
 		return f.status("fsync", ino, err)
 	}
 	return f.status("fsync", ino, f.meta.Sync(ctx))
+}
+
+// settled returns the error the service answered a create of ino with
+// that Meta answered before it (Settler), waiting for the answer if wait
+// is set.
+func (f *fileSystem) settled(ctx context.Context, ino uint64, wait bool) error {
+	if s, ok := f.meta.(Settler); ok {
+		return s.Settled(ctx, ino, wait)
+	}
+	return nil
 }
 
 // Fallocate commits buffered writes, lets meta change the layout, and has

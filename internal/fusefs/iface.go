@@ -54,6 +54,15 @@ type Lessee interface {
 	Referenced(ino uint64) bool
 }
 
+// Settler is implemented by a Meta that answers some creates before the
+// service behind it has (a remote service, in a directory it delegated):
+// Settled returns the error the service answered the create of ino with,
+// once, after waiting for that answer if wait is set. fsync waits; close
+// reports an answer that came already.
+type Settler interface {
+	Settled(ctx context.Context, ino uint64, wait bool) error
+}
+
 // dataPath is the part of *chunk.Store the adapter calls. It is an
 // interface only so that unit tests can observe the calls.
 type dataPath interface {

@@ -24,6 +24,14 @@
 // does not drop leases: it tells the holders to invalidate what they
 // cached, and they keep their leases afterwards.
 //
+// A session may also hold the delegation of a directory (deleg.go): the
+// directory to itself, so that it answers creates in it before telling
+// the service. Delegate gives it only to the sole holder of a lease on the
+// directory; RecallDelegation, called before another session looks at the
+// directory, is a recall with the holder as its only target, and the
+// delegation ends when it completes, when the holder drops its lease on
+// the directory, or with the holder's session.
+//
 // # Reporting
 //
 // Each completed recall is reported exactly once, by the call that

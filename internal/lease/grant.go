@@ -15,9 +15,9 @@ func (t *Table) Grant(s SessionID, ino uint64) {
 	t.counts.Granted++
 }
 
-// Drop records that session s no longer holds a lease on ino. It does not
-// touch pending recalls: a target that dropped a recalled inode still
-// acks the recall.
+// Drop records that session s no longer holds a lease on ino, nor its
+// delegation. It does not touch pending recalls: a target that dropped a
+// recalled inode still acks the recall.
 func (t *Table) Drop(s SessionID, ino uint64) {
 	sess := t.sessions[s]
 	if sess == nil || !sess.inos.has(ino) {
@@ -26,6 +26,7 @@ func (t *Table) Drop(s SessionID, ino uint64) {
 	sess.inos.del(ino)
 	t.inodes.remove(ino, s)
 	t.leases--
+	t.undelegate(s, ino)
 }
 
 // Holds reports whether session s holds a lease on ino.

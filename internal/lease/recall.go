@@ -9,6 +9,7 @@ import (
 type recall struct {
 	id       RecallID
 	waiting  []SessionID // targets that have not acked, sorted
+	dir      uint64      // a delegation's recall: its directory
 	deadline timer
 }
 
@@ -90,5 +91,8 @@ func (t *Table) unwait(rec *recall, s SessionID) bool {
 	}
 	delete(t.recalls, rec.id)
 	t.timers.remove(&rec.deadline)
+	if rec.dir != 0 {
+		t.undelegate(s, rec.dir)
+	}
 	return true
 }

@@ -19,6 +19,9 @@ import (
 //	ack S R -> [R...]   done R -> bool
 //	tick T -> [S...] [R...]                   (expired sessions, done recalls)
 //	next -> T|never     stats -> sessions leases inodes recalls
+//	delegate S I -> bool               delegated I -> S (0 for none)
+//	recalldeleg I S T -> R H started    (S is the session about to look)
+//	delegations -> N
 var scriptConfig = Config{Period: 60 * time.Second, RecallTimeout: 10 * time.Second}
 
 var epoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -220,16 +223,19 @@ func TestScripts(t *testing.T) {
 			grant 0 10
 			stats -> 0 0 0 0`},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			tb := New(scriptConfig)
-			for n, line := range strings.Split(strings.TrimSpace(tc.script), "\n") {
-				cmd, want, check := strings.Cut(strings.TrimSpace(line), "->")
-				got := runLine(t, tb, strings.Fields(cmd))
-				if check && got != strings.TrimSpace(want) {
-					t.Errorf("line %d: %s: got %s, want %s", n+1, strings.TrimSpace(cmd), got, strings.TrimSpace(want))
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { runScript(t, tc.script) })
+	}
+}
+
+// runScript runs a script on a new Table and checks each line's output.
+func runScript(t *testing.T, script string) {
+	tb := New(scriptConfig)
+	for n, line := range strings.Split(strings.TrimSpace(script), "\n") {
+		cmd, want, check := strings.Cut(strings.TrimSpace(line), "->")
+		got := runLine(t, tb, strings.Fields(cmd))
+		if check && got != strings.TrimSpace(want) {
+			t.Errorf("line %d: %s: got %s, want %s", n+1, strings.TrimSpace(cmd), got, strings.TrimSpace(want))
+		}
 	}
 }
 
@@ -290,6 +296,15 @@ func runLine(t *testing.T, tb *Table, f []string) string {
 			return "never"
 		}
 		return fmt.Sprint(int64(next.Sub(epoch) / time.Second))
+	case "delegate":
+		return fmt.Sprint(tb.Delegate(s(1), arg(2)))
+	case "delegated":
+		return fmt.Sprint(tb.Delegated(arg(1)))
+	case "recalldeleg":
+		r, h, started := tb.RecallDelegation(arg(1), s(2), at(3))
+		return fmt.Sprint(r, " ", h, " ", started)
+	case "delegations":
+		return fmt.Sprint(tb.Delegations())
 	case "stats":
 		st := tb.Stats()
 		return fmt.Sprint(st.Sessions, st.Leases, st.Inodes, st.PendingRecalls)

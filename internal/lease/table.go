@@ -34,7 +34,8 @@ type Table struct {
 	inodes   inodeMap
 	leases   int
 	recalls  map[RecallID]*recall
-	last     RecallID // the last id handed out
+	delegs   map[uint64]*deleg // delegated directories (deleg.go)
+	last     RecallID          // the last id handed out
 	timers   timers
 	closed   []RecallID // completed by Close, reported by the next Tick
 	now      time.Time  // the last "now" the table was given
@@ -45,6 +46,7 @@ type session struct {
 	id      SessionID
 	inos    set[uint64]           // inodes the session holds a lease on
 	recalls map[RecallID]struct{} // pending recalls waiting on it; nil when none
+	delegs  map[uint64]struct{}   // directories delegated to it; nil when none
 	expiry  timer
 }
 
@@ -132,6 +134,9 @@ func (t *Table) expire(sess *session, done []RecallID) []RecallID {
 		t.inodes.remove(ino, sess.id)
 	}
 	t.leases -= sess.inos.len()
+	for dir := range sess.delegs {
+		delete(t.delegs, dir)
+	}
 	delete(t.sessions, sess.id)
 	t.timers.remove(&sess.expiry)
 	for r := range sess.recalls {

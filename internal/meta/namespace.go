@@ -2,6 +2,7 @@ package meta
 
 import (
 	"context"
+	"errors"
 	"syscall"
 )
 
@@ -121,7 +122,7 @@ func (fs *FS) Create(ctx context.Context, c Caller, parent uint64, name string, 
 		return Attr{}, fail("create", parent, name, err)
 	}
 	fs.openInc(ino) // counted before the inode exists, so no unlink can miss it
-	a, err := fs.makeNodeIno(ctx, c, ino, parent, name, syscall.S_IFREG|mode&0o7777, 0, "")
+	a, err := fs.makeNodeIno(ctx, c, ino, parent, name, syscall.S_IFREG|mode&0o7777, 0, "", newAt{})
 	if err != nil {
 		fs.openDec(ino)
 	}
@@ -133,60 +134,85 @@ func (fs *FS) makeNode(ctx context.Context, c Caller, parent uint64, name string
 	if err != nil {
 		return Attr{}, err
 	}
-	return fs.makeNodeIno(ctx, c, ino, parent, name, mode, rdev, target)
+	return fs.makeNodeIno(ctx, c, ino, parent, name, mode, rdev, target, newAt{})
 }
 
-func (fs *FS) makeNodeIno(ctx context.Context, c Caller, ino, parent uint64, name string, mode, rdev uint32, target string) (Attr, error) {
+// makeNodeIno makes inode ino named name in parent, at the
+// transaction's time or at.at; in the latter case the parent's change
+// times become the later of theirs and the new node's.
+func (fs *FS) makeNodeIno(ctx context.Context, c Caller, ino, parent uint64, name string, mode, rdev uint32, target string, at newAt) (Attr, error) {
 	if err := validName(name); err != nil {
 		return Attr{}, err
 	}
 	var a Attr
 	err := fs.update(ctx, func(t *tx) error {
-		p, err := t.dir(parent)
-		if err != nil {
-			return err
-		}
-		if err := t.permit(c, p, mayWrite|mayExec); err != nil {
-			return err
-		}
-		if _, ok, err := t.dirent(parent, name); err != nil {
-			return err
-		} else if ok {
-			return syscall.EEXIST
-		}
-		n := &inode{Attr: Attr{
-			Ino: ino, Mode: mode, Nlink: 1, UID: c.UID, GID: c.GID, Rdev: rdev,
-			Atime: t.now, Mtime: t.now, Ctime: t.now,
-		}, Target: target}
-		if p.Mode&syscall.S_ISGID != 0 {
-			n.GID = p.GID
-			if n.isDir() {
-				n.Mode |= syscall.S_ISGID
-			}
-		}
-		if !n.isDir() && n.Mode&syscall.S_ISGID != 0 && c.UID != 0 && !c.InGroup(n.GID) {
-			n.Mode &^= syscall.S_ISGID
-		}
-		if err := t.inheritACL(p, n, UmaskFrom(ctx)); err != nil {
-			return err
-		}
-		if n.isDir() {
-			n.Nlink = 2
-			n.Parent = parent
-			p.Nlink++
-		}
-		if n.fileType() == syscall.S_IFLNK {
-			n.Size = uint64(len(target))
-		}
-		p.Mtime, p.Ctime = t.now, t.now
-		t.putInode(n)
-		t.putInode(p)
-		t.putDirent(parent, name, dirent{Ino: ino, Type: n.fileType()})
-		t.files++
-		a = n.Attr
-		return nil
+		var err error
+		a, err = t.makeNode(c, ino, parent, name, mode, rdev, target, at, UmaskFrom(ctx))
+		return err
 	})
 	return a, err
+}
+
+// makeNode makes the node in t. Everything that can refuse it is checked
+// before anything is written.
+func (t *tx) makeNode(c Caller, ino, parent uint64, name string, mode, rdev uint32, target string, at newAt, umask uint32) (Attr, error) {
+	now := t.now
+	if at.at != 0 {
+		now = at.at
+	}
+	p, err := t.dir(parent)
+	if err != nil {
+		return Attr{}, err
+	}
+	if err := t.permit(c, p, mayWrite|mayExec); err != nil {
+		return Attr{}, err
+	}
+	if _, ok, err := t.dirent(parent, name); err != nil {
+		return Attr{}, err
+	} else if ok {
+		return Attr{}, syscall.EEXIST
+	}
+	if at.at != 0 && !at.unused {
+		if _, err := t.inode(ino); err == nil {
+			return Attr{}, syscall.EEXIST // a number already used: never reuse it
+		} else if !errors.Is(err, syscall.ENOENT) {
+			return Attr{}, err
+		}
+	}
+	n := &inode{Attr: Attr{
+		Ino: ino, Mode: mode, Nlink: 1, UID: c.UID, GID: c.GID, Rdev: rdev,
+		Atime: now, Mtime: now, Ctime: now,
+	}, Target: target}
+	if p.Mode&syscall.S_ISGID != 0 {
+		n.GID = p.GID
+		if n.isDir() {
+			n.Mode |= syscall.S_ISGID
+		}
+	}
+	if !n.isDir() && n.Mode&syscall.S_ISGID != 0 && c.UID != 0 && !c.InGroup(n.GID) {
+		n.Mode &^= syscall.S_ISGID
+	}
+	if err := t.inheritACL(p, n, umask); err != nil {
+		return Attr{}, err
+	}
+	if n.isDir() {
+		n.Nlink = 2
+		n.Parent = parent
+		p.Nlink++
+	}
+	if n.fileType() == syscall.S_IFLNK {
+		n.Size = uint64(len(target))
+	}
+	if at.at == 0 {
+		p.Mtime, p.Ctime = now, now
+	} else {
+		p.Mtime, p.Ctime = max(p.Mtime, now), max(p.Ctime, now)
+	}
+	t.putInode(n)
+	t.putInode(p)
+	t.putDirent(parent, name, dirent{Ino: ino, Type: n.fileType()})
+	t.files++
+	return n.Attr, nil
 }
 
 // Link makes newName in newParent another name of ino.

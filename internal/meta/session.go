@@ -10,13 +10,16 @@ import (
 // The service's session records live beside the namespace, so that they
 // commit in the same transactions as the changes they describe:
 //
-//	E <session>        a client session the service admitted
+//	E <session>        a client session the service admitted; its payload
+//	                   is 1 once the session held a directory delegation
 //	C <session> <id>   call id of that session whose change committed
 //
 // After a restart of the service, E records say which clients may still
 // cache what they were handed (the service waits for them before it lets
-// anything change), and C records answer a call a client sends again
-// because it never saw the reply: the change is not made twice.
+// anything change) and which may have creates the service has not
+// answered yet (it also holds reads back until they are in), and C
+// records answer a call a client sends again because it never saw the
+// reply: the change is not made twice.
 const (
 	tagSession = 'E'
 	tagCall    = 'C'
@@ -62,6 +65,14 @@ func (fs *FS) CallDone(ctx context.Context, session, id uint64) (bool, error) {
 func (fs *FS) OpenSession(ctx context.Context, session uint64) error {
 	return fs.update(ctx, func(t *tx) error {
 		t.put(sessionKey(session), nil)
+		return nil
+	})
+}
+
+// MarkDelegating records that session may hold directory delegations.
+func (fs *FS) MarkDelegating(ctx context.Context, session uint64) error {
+	return fs.update(ctx, func(t *tx) error {
+		t.put(sessionKey(session), []byte{1})
 		return nil
 	})
 }
@@ -113,17 +124,30 @@ func (fs *FS) PruneCalls(ctx context.Context, session, from, below uint64) error
 	}
 }
 
-// Sessions lists the recorded sessions.
-func (fs *FS) Sessions(ctx context.Context) ([]uint64, error) {
-	var out []uint64
+// Sessions lists the recorded sessions, with whether each may hold
+// directory delegations (MarkDelegating).
+func (fs *FS) Sessions(ctx context.Context) (map[uint64]bool, error) {
+	out := make(map[uint64]bool)
 	prefix := []byte{tagSession}
 	err := fs.view(ctx, func(r reader) error {
-		return r.r.Scan(prefix, kv.PrefixEnd(prefix), func(k, _ []byte) bool {
-			if len(k) == 9 {
-				out = append(out, binary.BigEndian.Uint64(k[1:]))
+		var err error
+		serr := r.r.Scan(prefix, kv.PrefixEnd(prefix), func(k, v []byte) bool {
+			if len(k) != 9 {
+				return true
 			}
+			p, uerr := unseal(k, v)
+			if uerr != nil {
+				r.fs.corrupt(k)
+				err = uerr
+				return false
+			}
+			out[binary.BigEndian.Uint64(k[1:])] = len(p) == 1 && p[0] == 1
 			return true
 		})
+		if serr != nil {
+			return serr
+		}
+		return err
 	})
 	return out, err
 }

@@ -35,45 +35,15 @@ func (e *Unreachable) Error() string {
 func (e *Unreachable) Unwrap() error { return syscall.EIO }
 
 func (cl *Client) call(ctx context.Context, op wire.Op, req wire.Message) ([]byte, error) {
-	id := cl.nextID.Add(1)
-	frame, start := wire.BeginFrame(nil, wire.Header{Kind: wire.KindCall, Op: op, ID: id})
-	frame = wire.Append(frame, req)
-	wire.EndFrame(frame, start)
-	c := &call{op: op, frame: frame, reply: make(chan result, 1)}
-
-	cl.mu.Lock()
-	switch {
-	case cl.closed:
-		cl.mu.Unlock()
-		return nil, ErrClosed
-	case cl.gaveUp:
-		down := time.Since(cl.downAt)
-		cl.mu.Unlock()
-		select { // try again now rather than at the next backoff
-		case cl.retry <- struct{}{}:
-		default:
-		}
-		return nil, &Unreachable{Op: op, For: down}
-	}
-	cl.pending[id] = c
-	cc := cl.conn
-	// Taken before the call can reach the service: an answer means the
-	// service renewed the session no earlier than this (see Renewed).
-	sent := time.Now()
-	cl.mu.Unlock()
-	if cc != nil {
-		// A failed write breaks the connection; the call goes again
-		// after the reconnect.
-		cc.w.writeFrame(frame)
+	c := &call{op: op, reply: make(chan result, 1)}
+	id, err := cl.start(c, req)
+	if err != nil {
+		return nil, err
 	}
 	select {
 	case r := <-c.reply:
 		if r.err == nil {
-			cl.mu.Lock()
-			if sent.After(cl.renewed) {
-				cl.renewed = sent
-			}
-			cl.mu.Unlock()
+			cl.answered(c)
 		}
 		return r.p, r.err
 	case <-ctx.Done():
@@ -84,10 +54,81 @@ func (cl *Client) call(ctx context.Context, op wire.Op, req wire.Message) ([]byt
 	}
 }
 
+// Send sends req as op and returns without waiting for the answer: done
+// gets the reply payload (for wire.DecodeReply) or the failure,
+// once. It is called on the connection's reader, in the order the
+// replies arrive, and must not block. Like a Call, a sent call is sent
+// again after a reconnect until it is answered.
+func (cl *Client) Send(op wire.Op, req wire.Message, done func(p []byte, err error)) error {
+	_, err := cl.start(&call{op: op, done: done}, req)
+	return err
+}
+
+// start encodes c's frame, makes it pending and writes it.
+func (cl *Client) start(c *call, req wire.Message) (uint64, error) {
+	id := cl.nextID.Add(1)
+	frame, start := wire.BeginFrame(nil, wire.Header{Kind: wire.KindCall, Op: c.op, ID: id})
+	frame = wire.Append(frame, req)
+	wire.EndFrame(frame, start)
+	c.frame = frame
+
+	cl.mu.Lock()
+	switch {
+	case cl.closed:
+		cl.mu.Unlock()
+		return 0, ErrClosed
+	case cl.gaveUp:
+		down := time.Since(cl.downAt)
+		cl.mu.Unlock()
+		select { // try again now rather than at the next backoff
+		case cl.retry <- struct{}{}:
+		default:
+		}
+		return 0, &Unreachable{Op: c.op, For: down}
+	}
+	cl.pending[id] = c
+	cc := cl.conn
+	// Taken before the call can reach the service: an answer means the
+	// service renewed the session no earlier than this (see Renewed).
+	c.sent = time.Now()
+	cl.mu.Unlock()
+	if cc != nil {
+		// A failed write breaks the connection; the call goes again
+		// after the reconnect.
+		cc.w.writeFrame(frame)
+	}
+	return id, nil
+}
+
+// answered records that the service answered c.
+func (cl *Client) answered(c *call) {
+	cl.mu.Lock()
+	if c.sent.After(cl.renewed) {
+		cl.renewed = c.sent
+	}
+	cl.mu.Unlock()
+}
+
+// finish hands c its result.
+func (cl *Client) finish(c *call, r result) {
+	if c.done == nil {
+		c.reply <- r
+		return
+	}
+	if r.err == nil {
+		cl.answered(c)
+	}
+	c.done(r.p, r.err)
+}
+
 // failPending fails every pending call with err; the caller holds mu.
 func (cl *Client) failPending(err func(op wire.Op) error) {
 	for id, c := range cl.pending {
-		c.reply <- result{err: err(c.op)}
+		if c.done == nil {
+			c.reply <- result{err: err(c.op)}
+		} else {
+			go c.done(nil, err(c.op)) // the caller holds mu
+		}
 		delete(cl.pending, id)
 	}
 }

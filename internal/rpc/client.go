@@ -86,7 +86,9 @@ type clientConn struct {
 type call struct {
 	op    wire.Op
 	frame []byte // the whole frame, kept for a resend
-	reply chan result
+	sent  time.Time
+	reply chan result               // a Call's
+	done  func(p []byte, err error) // a Send's
 }
 
 type result struct {
@@ -261,7 +263,7 @@ func (cl *Client) read(cc *clientConn) {
 			delete(cl.pending, h.ID)
 			cl.mu.Unlock()
 			if c != nil {
-				c.reply <- result{p: p}
+				cl.finish(c, result{p: p})
 			}
 		case wire.KindPush:
 			if cl.opts.OnPushSync != nil {

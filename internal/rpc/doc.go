@@ -4,7 +4,8 @@
 // backoff across every address of the service, resending unanswered
 // calls, heartbeats, a bound on how long calls wait for an unreachable
 // service) and the server side (Server: one goroutine reading each
-// connection, calls served concurrently up to a bound, or on the reader
+// connection, calls served concurrently by its workers up to a bound
+// (a worker that stays idle for a second exits), or on the reader
 // itself when they cannot block and nothing else waits, replies and
 // pushes written by a frameWriter that coalesces what queues up while a
 // write is under way).

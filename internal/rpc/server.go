@@ -210,6 +210,32 @@ func (s *Server) serveConn(c net.Conn) {
 	var calls sync.WaitGroup
 	sem := make(chan struct{}, s.opts.MaxInflight)
 	mem := newBudget(s.opts.MaxBuffered)
+	// Calls go to idle workers, or to a new one while fewer than
+	// MaxInflight exist: a worker's stack has grown to what calls need
+	// already, where a goroutine per call grows (copies) its own.
+	work := make(chan serverCall)
+	worker := func(c serverCall) {
+		defer calls.Done()
+		defer func() { <-sem }()
+		idle := time.NewTimer(workerIdle)
+		defer idle.Stop()
+		for {
+			out := handler.Call(context.Background(), c.h.Op, c.h.ID, c.p)
+			sc.w.write(wire.Header{Kind: wire.KindReply, Op: c.h.Op, ID: c.h.ID}, nil, out)
+			sc.w.waitBelow(s.opts.MaxBuffered)
+			mem.release(len(c.p))
+			idle.Reset(workerIdle)
+			var ok bool
+			select {
+			case c, ok = <-work:
+				if !ok {
+					return
+				}
+			case <-idle.C:
+				return
+			}
+		}
+	}
 	var cause error
 	for {
 		h, p, err := wire.ReadFrame(r, s.opts.MaxFrame)
@@ -230,18 +256,20 @@ func (s *Server) serveConn(c net.Conn) {
 			sc.w.write(wire.Header{Kind: wire.KindReply, Op: h.Op, ID: h.ID}, nil, out)
 			continue
 		}
-		sem <- struct{}{}
 		mem.acquire(len(p))
-		calls.Add(1)
-		go func() {
-			defer calls.Done()
-			defer func() { <-sem }()
-			defer mem.release(len(p))
-			out := handler.Call(context.Background(), h.Op, h.ID, p)
-			sc.w.write(wire.Header{Kind: wire.KindReply, Op: h.Op, ID: h.ID}, nil, out)
-			sc.w.waitBelow(s.opts.MaxBuffered)
-		}()
+		call := serverCall{h, p}
+		select {
+		case work <- call: // an idle worker
+		default:
+			select {
+			case work <- call:
+			case sem <- struct{}{}:
+				calls.Add(1)
+				go worker(call)
+			}
+		}
 	}
+	close(work)
 	if cause != nil && wire.IsMalformed(cause) || errors.Is(cause, wire.ErrFrameTooLarge) {
 		s.log.Warn("rpc: closing connection after a bad frame", "peer", peer, "client", hello.Client, "cause", cause)
 	}
@@ -250,6 +278,16 @@ func (s *Server) serveConn(c net.Conn) {
 	calls.Wait()
 	handler.Detached(cause)
 }
+
+// serverCall is a call read from a connection.
+type serverCall struct {
+	h wire.Header
+	p []byte
+}
+
+// workerIdle is how long a connection's idle worker waits for a call
+// before it exits.
+const workerIdle = time.Second
 
 // errnoOf returns the errno err carries, or EIO.
 func errnoOf(err error) syscall.Errno {

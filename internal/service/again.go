@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"syscall"
 
 	"github.com/ferryfs/ferry/internal/meta"
@@ -30,6 +31,8 @@ func (h *handler) again(ctx context.Context, op wire.Op, payload []byte) []byte 
 		err error
 	)
 	switch r := req.(type) {
+	case *wire.CreateBatch:
+		return h.batchAgain(ctx, r)
 	case *wire.Make:
 		if op == wire.OpTmpfile {
 			return h.run(ctx, op, payload) // nameless: make another; the first is an orphan
@@ -37,6 +40,18 @@ func (h *handler) again(ctx context.Context, op wire.Op, payload []byte) []byte 
 		a, err = m.Lookup(ctx, r.C, r.Parent, r.Name)
 		if err == nil && op == wire.OpCreate {
 			a, err = m.Open(ctx, r.C, a.Ino, r.Flags&^(syscall.O_CREAT|syscall.O_EXCL|syscall.O_TRUNC))
+			if err == nil {
+				sess.opened(a.Ino)
+				h.s.wrote(sess.id, a.Ino)
+			}
+		}
+	case *wire.MakeAs: // as a Create
+		a, err = m.Lookup(ctx, r.Make.C, r.Make.Parent, r.Make.Name)
+		if err == nil && a.Ino != r.Ino {
+			err = fmt.Errorf("create %d/%q again: it names inode %d, not %d: %w", r.Make.Parent, r.Make.Name, a.Ino, r.Ino, syscall.EEXIST)
+		}
+		if err == nil && !r.Closed {
+			a, err = m.Open(ctx, r.Make.C, a.Ino, r.Make.Flags&^(syscall.O_CREAT|syscall.O_EXCL|syscall.O_TRUNC))
 			if err == nil {
 				sess.opened(a.Ino)
 				h.s.wrote(sess.id, a.Ino)
@@ -54,7 +69,7 @@ func (h *handler) again(ctx context.Context, op wire.Op, payload []byte) []byte 
 		return h.run(ctx, op, payload)
 	default:
 		switch op {
-		case wire.OpRelease, wire.OpHold, wire.OpAccessed, wire.OpNewObjectIDs:
+		case wire.OpRelease, wire.OpHold, wire.OpAccessed, wire.OpNewObjectIDs, wire.OpDelegate:
 			return h.run(ctx, op, payload)
 		}
 		return wire.AppendReply(nil, 0, "", wire.Reply(op)) // unlink, rename, xattrs, commits: done

@@ -20,7 +20,7 @@ func mutating(op wire.Op) bool {
 	case wire.OpSetAttr, wire.OpMknod, wire.OpMkdir, wire.OpCreate, wire.OpTmpfile, wire.OpSymlink,
 		wire.OpLink, wire.OpUnlink, wire.OpRmdir, wire.OpRename, wire.OpOpen, wire.OpRelease,
 		wire.OpAccessed, wire.OpHold, wire.OpSetXattr, wire.OpRemoveXattr, wire.OpFallocate,
-		wire.OpNewObjectIDs, wire.OpCommitWrite, wire.OpBlobDelete:
+		wire.OpNewObjectIDs, wire.OpCommitWrite, wire.OpBlobDelete, wire.OpDelegate, wire.OpCreateAs, wire.OpCreateBatch:
 		return true
 	}
 	return op == wire.OpSetLk
@@ -36,9 +36,17 @@ func (h *handler) Call(ctx context.Context, op wire.Op, id uint64, payload []byt
 		return wire.AppendReply(nil, syscall.ESTALE, wire.ReasonSessionExpired, nil)
 	}
 	if !mutating(op) {
+		if s.holdReads.Load() && !sessionOp(op) {
+			if err := s.awaitGrace(ctx); err != nil {
+				return errReply(err)
+			}
+		}
 		return h.run(ctx, op, payload)
 	}
-	if op != wire.OpHold { // a Hold reclaims an open during the grace period
+	// A Hold reclaims an open during the grace period; a CreateAs is a
+	// create its client answered before the restart, in a directory no
+	// other client holds, and the client reclaims only once it is done.
+	if op != wire.OpHold && op != wire.OpCreateAs && op != wire.OpCreateBatch {
 		if err := s.awaitGrace(ctx); err != nil {
 			return errReply(err)
 		}
@@ -84,7 +92,10 @@ func (h *handler) run(ctx context.Context, op wire.Op, payload []byte) []byte {
 	// (grant.go); a mutation never runs twice.
 	const maxReads = 8
 	for attempt := 1; ; attempt++ {
-		snap := h.s.snapshot()
+		snap, delegated := h.s.snapshot()
+		if delegated {
+			h.recallDelegations(ctx, op, req)
+		}
 		cs := &callState{}
 		reply, grants, err := h.serve(withCall(ctx, cs), op, req)
 		h.present(op, req, reply, grants, err)
@@ -94,13 +105,16 @@ func (h *handler) run(ctx context.Context, op wire.Op, payload []byte) []byte {
 			}
 		}
 		// Granted before the call's own recall stamps what it changed.
-		raced := h.s.grant(h.sess.id, grants, snap)
+		raced, held := h.s.grant(h.sess.id, grants, snap)
 		h.s.recall(ctx, cs.changes, h.sess.id)
-		if len(raced) > 0 {
+		for _, dir := range held {
+			h.s.recallDelegation(ctx, dir, h.sess.id)
+		}
+		if len(raced) > 0 || len(held) > 0 {
 			if !mutating(op) && attempt < maxReads {
 				continue
 			}
-			h.selfRecall(raced) // ahead of the reply
+			h.selfRecall(append(raced, held...)) // ahead of the reply
 		}
 		if err != nil {
 			return errReply(err)
@@ -326,6 +340,12 @@ func (h *handler) serve(ctx context.Context, op wire.Op, req wire.Message) (wire
 		return nil, nil, m.Fallocate(ctx, r.C, r.Ino, r.Mode, r.Off, r.Length)
 	case wire.OpSync:
 		return nil, nil, m.Sync(ctx)
+	case wire.OpDelegate:
+		return h.delegate(ctx, req.(*wire.Delegate))
+	case wire.OpCreateAs:
+		return h.createAs(ctx, req.(*wire.MakeAs))
+	case wire.OpCreateBatch:
+		return h.createBatch(ctx, req.(*wire.CreateBatch))
 	}
 	if isLockOp(op) {
 		return h.serveLock(ctx, op, req.(*wire.Lk))
@@ -362,6 +382,9 @@ func (sess *session) closing(ino uint64) (open, ok bool) {
 // this connection must go on reading its own acknowledgements
 // meanwhile), and object reads may be large.
 func (h *handler) Inline(op wire.Op) bool {
+	if h.s.holdReads.Load() {
+		return false // reads may wait for the grace period
+	}
 	switch op {
 	case wire.OpLookup, wire.OpGetAttr, wire.OpReadlink, wire.OpAccess, wire.OpReadDir,
 		wire.OpGetXattr, wire.OpListXattr, wire.OpStatFS, wire.OpGetLayout, wire.OpHeartbeat,

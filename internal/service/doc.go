@@ -25,6 +25,18 @@
 // are released, so that files only it held open after their unlink are
 // reclaimed.
 //
+// # Delegations
+//
+// A session that made a directory and is the only one holding it may get
+// the directory's delegation (lease.Table.Delegate) and a range of inode
+// numbers, and then sends creates it already answered (OpCreateAs,
+// deleg.go). Every call of another session that names the directory, or
+// would be handed it, first recalls the delegation and waits for it: the
+// holder acknowledges once the service answered every create it sent. A
+// session that held delegations is marked in its record; after a restart,
+// reads wait with changes until such sessions reclaimed (deleg.go,
+// grace.go).
+//
 // # Exactly once
 //
 // A client sends a call again after a reconnect when it had no reply. The

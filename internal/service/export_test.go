@@ -75,6 +75,9 @@ func TestSubdirExportNoEscape(t *testing.T) {
 		{"fallocate", wire.OpFallocate, &wire.Fallocate{C: c, Ino: tr.top, Length: 1}},
 		{"lock of an outside file", wire.OpSetLk, &wire.Lk{Ino: tr.top, Owner: 1, End: 9, Type: wire.LockWrite}},
 		{"lock test of an outside file", wire.OpGetLk, &wire.Lk{Ino: tr.top, Owner: 1, End: 9, Type: wire.LockWrite}},
+		{"delegation of an outside directory", wire.OpDelegate, &wire.Delegate{Dir: tr.top, Want: 16}},
+		{"create in an outside directory", wire.OpCreateAs, &wire.MakeAs{Make: wire.Make{C: c, Parent: tr.top, Name: "x", Mode: syscall.S_IFREG | 0o644}, Ino: 1 << 40}},
+		{"batch into an outside directory", wire.OpCreateBatch, &wire.CreateBatch{Items: []wire.MakeAs{{Make: wire.Make{C: c, Parent: tr.top, Name: "y", Mode: syscall.S_IFREG | 0o644}, Ino: 1<<40 + 1, Closed: true}}}},
 		{"an unused number", wire.OpGetAttr, &wire.Ino{Ino: 1 << 50}},
 	} {
 		wantErrno(t, p.call(tc.op, tc.req, nil), syscall.ESTALE, tc.what)
@@ -188,6 +191,10 @@ func TestIdentityMapped(t *testing.T) {
 	if stored.UID != 2000 || stored.GID != 200 {
 		t.Errorf("made by a mapped user: stored owner %d:%d, want 2000:200", stored.UID, stored.GID)
 	}
+	// A delegated client would answer creates with the owner its kernel
+	// gave, unmapped: no delegation where identities are mapped.
+	err = p.call(wire.OpDelegate, &wire.Delegate{Dir: made.Attr.Ino, Want: 16}, nil)
+	wantErrno(t, err, syscall.EOPNOTSUPP, "delegation with mapped identities")
 	// top is 0600 root: the squashed root reads nothing of it.
 	_, err = p.attrCall(wire.OpOpen, &wire.InoOp{C: root, Ino: tr.top, N: syscall.O_RDONLY})
 	wantErrno(t, err, syscall.EACCES, "open of a 0600 root file by a squashed root")

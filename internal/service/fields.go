@@ -29,6 +29,8 @@ func callerOf(req wire.Message) *meta.Caller {
 		return &r.C
 	case *wire.Fallocate:
 		return &r.C
+	case *wire.MakeAs:
+		return &r.Make.C
 	}
 	return nil
 }
@@ -65,6 +67,16 @@ func inosOf(req wire.Message, buf *[2]*uint64) []*uint64 {
 		return one(&r.Ino)
 	case *wire.Lk:
 		return one(&r.Ino)
+	case *wire.Delegate:
+		return one(&r.Dir)
+	case *wire.MakeAs:
+		return one(&r.Make.Parent)
+	case *wire.CreateBatch:
+		out := make([]*uint64, len(r.Items))
+		for i := range r.Items {
+			out[i] = &r.Items[i].Make.Parent
+		}
+		return out
 	case *wire.Inos:
 		out := make([]*uint64, len(r.Inos))
 		for i := range r.Inos {
@@ -105,6 +117,14 @@ func checkFields(op wire.Op, req wire.Message, blockSize uint64) error {
 		return checkName(op, r.Parent, r.Name)
 	case *wire.Link:
 		return checkName(op, r.NewParent, r.NewName)
+	case *wire.MakeAs:
+		return checkName(op, r.Make.Parent, r.Make.Name)
+	case *wire.CreateBatch:
+		for i := range r.Items {
+			if err := checkName(op, r.Items[i].Make.Parent, r.Items[i].Make.Name); err != nil {
+				return err
+			}
+		}
 	case *wire.Rename:
 		if err := checkName(op, r.OldParent, r.OldName); err != nil {
 			return err

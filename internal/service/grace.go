@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ferryfs/ferry/internal/lease"
+	"github.com/ferryfs/ferry/internal/wire"
 )
 
 // A service that restarts has lost its lease table, but its clients'
@@ -12,9 +13,12 @@ import (
 // recorded in the metadata store; until each has reconnected (and dropped
 // its caches), or a lease period plus a recall timeout has passed (by
 // then every client that did not renew has dropped them on its own),
-// changes wait. Reads go on. Files unlinked while open are purged only
-// after the grace period, once the clients that still have them open
-// said so again (OpHold).
+// changes wait. Reads go on, unless a recorded session held directory
+// delegations: it may have answered creates the service never saw, which
+// it sends again once back, and until it said it is done (OpReclaimed
+// comes after them) reads wait too, so nobody sees a directory without
+// them. Files unlinked while open are purged only after the grace period,
+// once the clients that still have them open said so again (OpHold).
 
 func (s *Service) startGrace(ctx context.Context) error {
 	ids, err := s.meta.Sessions(ctx)
@@ -28,8 +32,11 @@ func (s *Service) startGrace(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.recovering = make(map[lease.SessionID]bool, len(ids))
-	for _, id := range ids {
+	for id, delegating := range ids {
 		s.recovering[lease.SessionID(id)] = true
+		if delegating {
+			s.holdReads.Store(true)
+		}
 	}
 	s.mu.Unlock()
 	d := s.opts.LeasePeriod + s.opts.RecallTimeout
@@ -46,6 +53,7 @@ func (s *Service) endGrace(why string) {
 		gone := s.recovering
 		s.recovering = nil
 		s.mu.Unlock()
+		defer s.holdReads.Store(false)
 		ctx := context.Background()
 		for id := range gone {
 			if err := s.meta.CloseSession(ctx, uint64(id)); err != nil {
@@ -66,6 +74,16 @@ func (s *Service) stopGrace() {
 	if s.graceTimer != nil {
 		s.graceTimer.Stop()
 	}
+}
+
+// sessionOp reports whether op is about the session itself, not the
+// file system: it goes through during the grace period.
+func sessionOp(op wire.Op) bool {
+	switch op {
+	case wire.OpHeartbeat, wire.OpForget, wire.OpRecallAck, wire.OpBye, wire.OpReclaimed:
+		return true
+	}
+	return false
 }
 
 // awaitGrace waits until changes are allowed.

@@ -32,26 +32,35 @@ func (st *stamps) changedSince(ino, snap uint64) bool {
 	return st.at[ino%stampBuckets] > snap
 }
 
-// snapshot returns the stamp a call starts from.
-func (s *Service) snapshot() uint64 {
+// snapshot returns the stamp a call starts from, and whether any
+// directory is delegated (deleg.go).
+func (s *Service) snapshot() (uint64, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stamps.seq
+	return s.stamps.seq, s.table.Delegations() > 0
 }
 
 // grant gives sess leases on inos and returns those of them stamped since
 // snap: changed by another session after the call began, perhaps before
 // sess held a lease to be recalled. A read then runs again; a change (or
-// a read out of retries) tells its own session, as a recall would.
-func (s *Service) grant(sess lease.SessionID, inos []uint64, snap uint64) []uint64 {
+// a read out of retries) tells its own session, as a recall would. It
+// also returns, without granting them, the inodes whose delegation
+// another session holds: the caller recalls it, and a read runs again.
+func (s *Service) grant(sess lease.SessionID, inos []uint64, snap uint64) (raced, held []uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var raced []uint64
+	delegs := s.table.Delegations() > 0
 	for _, ino := range inos {
+		if delegs {
+			if d := s.table.Delegated(ino); d != 0 && d != sess {
+				held = append(held, ino)
+				continue
+			}
+		}
 		if s.stamps.changedSince(ino, snap) {
 			raced = append(raced, ino)
 		}
 		s.table.Grant(sess, ino)
 	}
-	return raced
+	return raced, held
 }

@@ -32,7 +32,8 @@ func changes(op wire.Op) bool {
 	switch op {
 	case wire.OpSetAttr, wire.OpMknod, wire.OpMkdir, wire.OpCreate, wire.OpTmpfile, wire.OpSymlink,
 		wire.OpLink, wire.OpUnlink, wire.OpRmdir, wire.OpRename, wire.OpSetXattr, wire.OpRemoveXattr,
-		wire.OpFallocate, wire.OpNewObjectIDs, wire.OpCommitWrite, wire.OpBlobPut, wire.OpBlobDelete:
+		wire.OpFallocate, wire.OpNewObjectIDs, wire.OpCommitWrite, wire.OpBlobPut, wire.OpBlobDelete,
+		wire.OpDelegate, wire.OpCreateAs, wire.OpCreateBatch:
 		return true
 	}
 	return false
@@ -53,6 +54,16 @@ func (h *handler) admit(ctx context.Context, op wire.Op, req wire.Message) (wire
 	}
 	if c := callerOf(req); c != nil {
 		ex.IDs.caller(c)
+	}
+	if r, ok := req.(*wire.CreateBatch); ok {
+		for i := range r.Items {
+			ex.IDs.caller(&r.Items[i].Make.C)
+		}
+	}
+	if op == wire.OpDelegate && ex.IDs.Active() {
+		// A delegated client answers creates with the owner its kernel
+		// gave it, which the service would have mapped or squashed.
+		return nil, fmt.Errorf("%v: creates are not delegated where identities are mapped: %w", op, syscall.EOPNOTSUPP)
 	}
 	if r, ok := req.(*wire.SetAttr); ok && r.In.Valid&(meta.SetUID|meta.SetGID) != 0 {
 		r.In.UID, r.In.GID = ex.IDs.owner(r.In.UID, r.In.GID)
@@ -208,6 +219,10 @@ func (h *handler) present(op wire.Op, req, reply wire.Message, grants []uint64, 
 	case wire.OpCreate, wire.OpTmpfile:
 		if len(grants) > 0 {
 			g.opened(grants[0], true)
+		}
+	case wire.OpCreateAs:
+		if r := req.(*wire.MakeAs); !r.Closed {
+			g.opened(r.Ino, true)
 		}
 	case wire.OpHold:
 		if s.reclaiming(h.sess.id) {

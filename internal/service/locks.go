@@ -106,7 +106,11 @@ func (s *Service) dropLocks(sess *session) {
 
 // dropStrayLocks drops, as the service starts, the locks of sessions it
 // did not record (meta.DropStrayLocks).
-func (s *Service) dropStrayLocks(ctx context.Context, sessions []uint64) {
+func (s *Service) dropStrayLocks(ctx context.Context, recorded map[uint64]bool) {
+	sessions := make([]uint64, 0, len(recorded))
+	for id := range recorded {
+		sessions = append(sessions, id)
+	}
 	inos, err := s.meta.DropStrayLocks(ctx, sessions)
 	if err != nil {
 		s.log.Warn("dropping the locks of unrecorded sessions failed", "cause", err)

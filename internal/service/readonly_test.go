@@ -106,6 +106,9 @@ func TestReadOnlyRefusesEveryChange(t *testing.T) {
 		{wire.OpOpen, &wire.InoOp{C: c, Ino: tr.f, N: syscall.O_RDWR}},
 		{wire.OpOpen, &wire.InoOp{C: c, Ino: tr.f, N: syscall.O_RDONLY | syscall.O_TRUNC}},
 		{wire.OpAccess, &wire.InoOp{C: c, Ino: tr.f, N: 2}},
+		{wire.OpDelegate, &wire.Delegate{Dir: tr.d, Want: 16}},
+		{wire.OpCreateAs, &wire.MakeAs{Make: wire.Make{C: c, Parent: tr.d, Name: "a", Mode: syscall.S_IFREG | 0o644}, Ino: 1 << 40}},
+		{wire.OpCreateBatch, &wire.CreateBatch{Items: []wire.MakeAs{{Make: wire.Make{C: c, Parent: tr.d, Name: "b", Mode: syscall.S_IFREG | 0o644}, Ino: 1<<40 + 1, Closed: true}}}},
 	}
 	covered := map[wire.Op]bool{}
 	for _, cl := range calls {

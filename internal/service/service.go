@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -70,6 +71,7 @@ type Service struct {
 	// cache what they were handed, and the end of the grace period in
 	// which they reconnect and nothing changes (grace.go).
 	recovering map[lease.SessionID]bool
+	holdReads  atomic.Bool // reads wait for the grace period too
 	graceDone  chan struct{}
 	graceOnce  sync.Once
 	graceTimer *time.Timer
@@ -169,6 +171,10 @@ type session struct {
 	pruning bool   // a PruneCalls runs
 	pruned  uint64 // call records below this id are gone
 	guard   sessGuard
+	// delegating: the session's record says it may hold delegations
+	// (meta.MarkDelegating).
+	delegating bool
+	inos       []*inoRange // inode numbers handed to it in this run (deleg.go)
 }
 
 // Accept admits a session: it is the service's rpc.Acceptor.

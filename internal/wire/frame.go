@@ -10,7 +10,7 @@ import (
 // Version is the protocol version this build speaks; MinVersion the oldest
 // it still accepts.
 const (
-	Version    = 1
+	Version    = 2 // 2: directory delegations (OpDelegate, OpCreateAs, ReturnDelegation)
 	MinVersion = 1
 )
 

@@ -48,6 +48,15 @@ const (
 	OpStatFS
 	OpFallocate
 	OpSync
+	// OpDelegate asks for an exclusive delegation on a directory and a
+	// range of inode numbers to create in it without asking (deleg.go).
+	OpDelegate
+	// OpCreateAs is a create the client already answered under its
+	// delegation: the inode number and the time are its.
+	OpCreateAs
+	// OpCreateBatch is creates the client answered under its delegation
+	// and closed since, made in one transaction.
+	OpCreateBatch
 	opMetaEnd
 )
 
@@ -73,7 +82,8 @@ var opNames = map[Op]string{
 	OpRename: "rename", OpOpen: "open", OpRelease: "release", OpAccessed: "accessed",
 	OpHold: "hold", OpAccess: "access", OpReadDir: "readdir", OpGetXattr: "getxattr",
 	OpListXattr: "listxattr", OpSetXattr: "setxattr", OpRemoveXattr: "removexattr",
-	OpStatFS: "statfs", OpFallocate: "fallocate", OpSync: "sync",
+	OpStatFS: "statfs", OpFallocate: "fallocate", OpSync: "sync", OpDelegate: "delegate",
+	OpCreateAs: "create_as", OpCreateBatch: "create_batch",
 	OpGetLayout: "get_layout", OpNewObjectIDs: "new_object_ids", OpCommitWrite: "commit_write",
 	OpBlobPut: "blob_put", OpBlobGet: "blob_get", OpBlobDelete: "blob_delete",
 	OpBlobList: "blob_list", OpBlobSync: "blob_sync",

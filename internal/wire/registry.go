@@ -34,6 +34,12 @@ func Request(op Op) Message {
 		return &Xattr{}
 	case OpFallocate:
 		return &Fallocate{}
+	case OpDelegate:
+		return &Delegate{}
+	case OpCreateAs:
+		return &MakeAs{}
+	case OpCreateBatch:
+		return &CreateBatch{}
 	case OpGetLayout:
 		return &GetLayout{}
 	case OpNewObjectIDs, OpHeartbeat:
@@ -60,8 +66,12 @@ func Reply(op Op) Message {
 		return &CompoundReply{}
 	case OpLookup, OpGetAttr, OpSetAttr, OpTmpfile, OpOpen:
 		return &AttrReply{}
-	case OpMknod, OpMkdir, OpCreate, OpSymlink, OpLink:
+	case OpMknod, OpMkdir, OpCreate, OpSymlink, OpLink, OpCreateAs:
 		return &Entered{}
+	case OpDelegate:
+		return &Delegation{}
+	case OpCreateBatch:
+		return &BatchReply{}
 	case OpUnlink, OpRmdir, OpRename:
 		return &Parents{}
 	case OpReadlink:

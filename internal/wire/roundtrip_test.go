@@ -81,6 +81,22 @@ func populated(t testing.TB, m Message) Message {
 		return &Parents{Attrs: []meta.Attr{testAttr, {Ino: 1, Mode: 0o40700, Nlink: 3, UID: 1, GID: 1, Rdev: 1, Size: 1, Atime: 1, Mtime: 1, Ctime: 1}}}
 	case *SetAttr:
 		return &SetAttr{C: testCaller, Ino: 9, In: meta.SetAttrIn{Valid: meta.SetMode | meta.SetSize, Mode: 0o755, UID: 1, GID: 2, Size: 4096, Atime: 3, Mtime: 4, Ctime: 5}}
+	case *Delegate:
+		return &Delegate{Dir: 1 << 33, Want: 1024}
+	case *Delegation:
+		dir := testAttr
+		dir.Mode = 0o42775
+		return &Delegation{First: 1 << 20, N: 1024, Dir: dir}
+	case *MakeAs:
+		return &MakeAs{Make: Make{C: testCaller, Parent: 7, Name: "new.txt", Mode: 0o100644, Rdev: 1, Flags: 0o101, Umask: 0o022, Target: "t"},
+			Ino: 1<<20 + 3, Time: 1_700_000_000_123_456_789, Closed: true}
+	case *CreateBatch:
+		return &CreateBatch{Items: []MakeAs{
+			{Make: Make{C: testCaller, Parent: 7, Name: "a", Mode: 0o644, Rdev: 1, Flags: 1, Umask: 0o022, Target: "t"}, Ino: 1 << 20, Time: 1, Closed: true},
+			{Make: Make{C: testCaller, Parent: 7, Name: "b", Mode: 0o600}, Ino: 1<<20 + 1, Time: 2, Closed: true},
+		}}
+	case *BatchReply:
+		return &BatchReply{Errnos: []uint32{0, 28}, Reasons: []string{"", "no space left on device"}}
 	case *Make:
 		return &Make{C: testCaller, Parent: 1, Name: "link", Mode: 0o120777, Rdev: 0x0801, Flags: 0o100, Umask: 0o022, Target: "../target/file"}
 	case *Text:
@@ -386,7 +402,7 @@ func TestRegistry(t *testing.T) {
 	for _, tt := range []struct {
 		op   Op
 		want string
-	}{{OpGetAttr, "getattr"}, {OpBlobSync, "blob_sync"}, {OpRecall, "recall"}, {0, "op0"}, {opMetaEnd, "op42"}, {999, "op999"}} {
+	}{{OpGetAttr, "getattr"}, {OpBlobSync, "blob_sync"}, {OpRecall, "recall"}, {0, "op0"}, {opMetaEnd, "op45"}, {999, "op999"}} {
 		if got := tt.op.String(); got != tt.want {
 			t.Errorf("Op(%d).String() = %q, want %q", uint16(tt.op), got, tt.want)
 		}

@@ -84,8 +84,13 @@ const (
 	ChangedGone = 1 << 2 // the inode no longer exists
 	// FlushData asks a client that writes the file to commit what it
 	// buffered before it acknowledges: another client is opening it.
-	FlushData  = 1 << 3
-	changedAll = ChangedAttr | ChangedData | ChangedGone | FlushData
+	FlushData = 1 << 3
+	// ReturnDelegation asks the holder of a directory's delegation to
+	// have every create it answered under it answered by the service,
+	// and to give the delegation up, before it acknowledges: another
+	// client is about to look at the directory.
+	ReturnDelegation = 1 << 4
+	changedAll       = ChangedAttr | ChangedData | ChangedGone | FlushData | ReturnDelegation
 )
 
 // RecallItem is one changed inode: what changed and, for a directory,
