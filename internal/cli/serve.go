@@ -15,7 +15,7 @@ import (
 	"github.com/ferryfs/ferry/internal/volume"
 )
 
-const serveSynopsis = "VOL --listen ADDR [--listen ADDR ...] [--lease D] [--recall-timeout D] [--async] [--log-level L]"
+const serveSynopsis = "VOL|--meta URL --listen ADDR [--listen ADDR ...] [--lease D] [--recall-timeout D] [--async] [--log-level L]"
 
 // listenFlag collects repeated --listen addresses.
 type listenFlag []rpc.Addr
@@ -45,7 +45,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	recall := fl.Duration("recall-timeout", service.DefaultRecallTimeout, "how long a change waits for a client to acknowledge a recall")
 	async := fl.Bool("async", false, "acknowledge changes before they are durable (a crash of the service may lose changes acknowledged since the last fsync)")
 	level := logLevelFlag(fl, slog.LevelInfo)
-	pos, err := parseArgs(fl, args, 1)
+	var src volSource
+	metaFlag(fl, &src)
+	_, err := parseVol(fl, args, &src, 0)
 	if err != nil {
 		return err
 	}
@@ -60,11 +62,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return errUsage
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: *level}))
-	return runServe(ctx, log, pos[0], listen, service.Options{LeasePeriod: *lease, RecallTimeout: *recall, Async: *async, Logger: log})
+	return runServe(ctx, log, src, listen, service.Options{LeasePeriod: *lease, RecallTimeout: *recall, Async: *async, Logger: log})
 }
 
 // runServe serves vol on every address until ctx ends.
-func runServe(ctx context.Context, log *slog.Logger, vol string, listen []rpc.Addr, opts service.Options) error {
+func runServe(ctx context.Context, log *slog.Logger, vol volSource, listen []rpc.Addr, opts service.Options) error {
 	if os.Getenv("GOMAXPROCS") == "" {
 		// This process exists to serve; one processor for metadata
 		// calls, all of them while file data moves (package procs).
@@ -73,7 +75,7 @@ func runServe(ctx context.Context, log *slog.Logger, vol string, listen []rpc.Ad
 	}
 	svc := service.New(opts)
 	log.Info("opening volume", "volume", vol)
-	v, err := volume.Open(ctx, vol, volume.Options{Create: true, Logger: log, OnCommit: svc.OnCommit, KeepOrphans: true})
+	v, err := openVolume(ctx, vol, volume.Options{Create: true, Logger: log, OnCommit: svc.OnCommit, KeepOrphans: true})
 	if err != nil {
 		return err
 	}
@@ -100,12 +102,12 @@ func runServe(ctx context.Context, log *slog.Logger, vol string, listen []rpc.Ad
 			return errors.Join(err, v.Close())
 		}
 		lns++
-		log.Info("serving", "volume", v.Dir, "listen", a.Scheme+"://"+ln.Addr().String())
+		log.Info("serving", "volume", v.Source, "listen", a.Scheme+"://"+ln.Addr().String())
 		go func() { errc <- srv.Serve(ln) }()
 	}
 	select {
 	case <-ctx.Done():
-		log.Info("signal received: stopping", "volume", v.Dir)
+		log.Info("signal received: stopping", "volume", v.Source)
 	case err = <-errc:
 		log.Error("listener failed", "err", err)
 	}

@@ -142,6 +142,7 @@ func (fs *FS) makeNodeIno(ctx context.Context, c Caller, ino, parent uint64, nam
 	}
 	var a Attr
 	err := fs.update(ctx, func(t *tx) error {
+		t.prefetch(inodeKey(parent), direntKey(parent, name))
 		p, err := t.dir(parent)
 		if err != nil {
 			return err
@@ -196,6 +197,7 @@ func (fs *FS) Link(ctx context.Context, c Caller, ino, newParent uint64, newName
 	}
 	var a Attr
 	err := fs.update(ctx, func(t *tx) error {
+		t.prefetch(inodeKey(ino), inodeKey(newParent), direntKey(newParent, newName))
 		n, err := t.inode(ino)
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@ package pgkv_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -50,6 +51,24 @@ func TestRoundTrips(t *testing.T) {
 				}
 			}
 			tx.Delete([]byte("gone"))
+			return nil
+		})
+	})
+	// The same with the two reads announced: one round trip fewer.
+	count("create with prefetch", 2, func() error {
+		return s.Update(ctx, func(tx kv.Txn) error {
+			tx.(interface{ Prefetch(...[]byte) }).Prefetch([]byte("parent"), []byte("name2"), []byte("name"))
+			if v, err := tx.Get([]byte("parent")); err != nil || string(v) != "p2" {
+				return fmt.Errorf("prefetched parent: %q, %v", v, err)
+			}
+			if _, err := tx.Get([]byte("name2")); !errors.Is(err, kv.ErrNotFound) {
+				return fmt.Errorf("prefetched missing name: %v", err)
+			}
+			tx.Set([]byte("name2"), []byte("n2"))
+			tx.(interface{ Prefetch(...[]byte) }).Prefetch([]byte("name2"), []byte("parent")) // all known: nothing sent
+			if v, err := tx.Get([]byte("name2")); err != nil || string(v) != "n2" {
+				return fmt.Errorf("own write after prefetch: %q, %v", v, err)
+			}
 			return nil
 		})
 	})

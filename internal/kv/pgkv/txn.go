@@ -18,6 +18,7 @@ const (
 	sqlBeginRW = "BEGIN ISOLATION LEVEL SERIALIZABLE"
 	sqlBeginRO = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 	sqlGet     = "SELECT v FROM " + Table + " WHERE k = $1"
+	sqlGetMany = "SELECT k, v FROM " + Table + " WHERE k = ANY($1::bytea[])"
 	sqlScan    = "SELECT k, v FROM " + Table + " WHERE k >= $1 ORDER BY k LIMIT $2"
 	sqlScanTo  = "SELECT k, v FROM " + Table + " WHERE k >= $1 AND k < $2 ORDER BY k LIMIT $3"
 	sqlPut     = "INSERT INTO " + Table + " (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[]) " +
@@ -251,6 +252,60 @@ func (t *txn) Get(key []byte) ([]byte, error) {
 		return nil, kv.ErrNotFound
 	}
 	return bytes.Clone(e.v), nil
+}
+
+// Prefetch reads the given keys that the transaction has neither written
+// nor read, in one round trip, so that the Gets that follow cost none. A
+// failure is kept for the next read to return.
+func (t *txn) Prefetch(keys ...[]byte) {
+	if t.err != nil {
+		return
+	}
+	var want [][]byte
+	for _, k := range keys {
+		if _, ok := t.writes[string(k)]; ok {
+			continue
+		}
+		if _, ok := t.reads[string(k)]; !ok {
+			want = append(want, nonNil(k))
+		}
+	}
+	if len(want) == 0 {
+		return
+	}
+	var b pgx.Batch
+	skip := t.batch(&b)
+	b.Queue(sqlGetMany, want)
+	br, err := t.send("get", &b, skip)
+	if err != nil {
+		return
+	}
+	found := make(map[string][]byte, len(want))
+	rows, err := br.Query()
+	if err == nil {
+		var k, v []byte
+		_, err = pgx.ForEachRow(rows, []any{&k, &v}, func() error {
+			found[string(k)] = nonNil(bytes.Clone(v))
+			return nil
+		})
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.fail("get", err)
+		return
+	}
+	if t.reads == nil {
+		t.reads = make(map[string]entry, len(want))
+	}
+	for _, k := range want {
+		if v, ok := found[string(k)]; ok {
+			t.reads[string(k)] = entry{v: v}
+		} else {
+			t.reads[string(k)] = entry{del: true}
+		}
+	}
 }
 
 func (t *txn) Scan(start, end []byte, fn func(k, v []byte) bool) error {
