@@ -20,6 +20,7 @@ import (
 type mountOptions struct {
 	args       []string // as given, for a background child to run again
 	vol, mnt   string
+	meta       bool // vol is the URL of a metadata engine (--meta)
 	background bool // -d: run in the background once mounted
 	debug      bool // log every FUSE request
 	cacheMB    int
@@ -27,7 +28,7 @@ type mountOptions struct {
 	level      slog.Level
 }
 
-const mountSynopsis = "VOL|ferry://HOST:PORT[,HOST:PORT] MOUNTPOINT [-d] [--debug] [--cache-mb N] [--patience D] [--log-level L]"
+const mountSynopsis = "VOL|ferry://HOST:PORT[,HOST:PORT] MOUNTPOINT [-d] [--debug] [--cache-mb N] [--patience D] [--log-level L] | --meta URL MOUNTPOINT [...]"
 
 func cmdMount(ctx context.Context, e *env, args []string) error {
 	fl := newFlags(e, "mount", mountSynopsis)
@@ -37,7 +38,9 @@ func cmdMount(ctx context.Context, e *env, args []string) error {
 	fl.IntVar(&o.cacheMB, "cache-mb", mount.DefaultCacheBytes>>20, "MiB of memory for cached file data")
 	fl.DurationVar(&o.patience, "patience", time.Minute, "with a service: how long calls wait for it while it is unreachable, then fail with EIO")
 	level := logLevelFlag(fl, slog.LevelInfo)
-	pos, err := parseArgs(fl, args, 2)
+	var src volSource
+	metaFlag(fl, &src)
+	pos, err := parseVol(fl, args, &src, 1)
 	if err != nil {
 		return err
 	}
@@ -46,7 +49,10 @@ func cmdMount(ctx context.Context, e *env, args []string) error {
 		fl.Usage()
 		return errUsage
 	}
-	o.vol, o.mnt, o.level = pos[0], pos[1], *level
+	o.vol, o.mnt, o.level = src.dir, pos[0], *level
+	if src.meta != "" {
+		o.vol, o.meta = src.meta, true
+	}
 	if o.debug {
 		o.level = slog.LevelDebug
 	}
@@ -65,12 +71,16 @@ func cmdMount(ctx context.Context, e *env, args []string) error {
 // told once the mount is live; every error before that is returned.
 func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logger)) error {
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: o.level}))
-	if isRemote(o.vol) {
+	if isRemote(o.vol) && !o.meta {
 		return runMountRemote(ctx, log, o, ready)
 	}
-	vol, err := filepath.Abs(o.vol)
-	if err != nil {
-		return err
+	src := volSource{meta: o.vol}
+	if !o.meta {
+		vol, err := filepath.Abs(o.vol)
+		if err != nil {
+			return err
+		}
+		src = volSource{dir: vol}
 	}
 	// Check the mount point first: a typo there must not format a volume.
 	mnt, err := mount.CheckMountPoint(o.mnt)
@@ -78,7 +88,7 @@ func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logg
 		return err
 	}
 	limitGoMemory(int64(o.cacheMB)<<20 + mount.DefaultDirtyBytes)
-	v, err := volume.Open(ctx, vol, volume.Options{Create: true, Logger: log})
+	v, err := openVolume(ctx, src, volume.Options{Create: true, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -99,7 +109,7 @@ func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logg
 	if err := serveMount(ctx, log, m, v.Close); err != nil {
 		return err
 	}
-	log.Info("volume closed", "volume", vol)
+	log.Info("volume closed", "volume", src)
 	return nil
 }
 

@@ -20,6 +20,9 @@ func (fs *FS) Lookup(ctx context.Context, c Caller, parent uint64, name string) 
 // lookup reads in one snapshot: the parent, its entry, the child. (Three
 // point reads measured no faster than a View here.)
 func lookup(r reader, c Caller, parent uint64, name string) (Attr, error) {
+	if name != "." && name != ".." {
+		r.prefetch(inodeKey(parent), direntKey(parent, name))
+	}
 	p, err := r.dir(parent)
 	if err != nil {
 		return Attr{}, err

@@ -23,6 +23,12 @@
 //     page), so the server merges them; it reads in pages (LIMIT) so that a
 //     scan stopped early does not fetch a whole range, and so that its
 //     callback may read the transaction while it runs.
+//   - Prefetch reads the keys a transaction announces in one statement
+//     (meta announces a parent and a name before it reads them), so a
+//     create is two round trips: the reads, then the writes with COMMIT.
+//   - A View sends no COMMIT: its connection is parked with the snapshot
+//     open and the next transaction on it sends ROLLBACK first in its own
+//     batch (park.go); a janitor ends Views parked for over a second.
 //   - Statements are prepared once per connection (pgx's statement cache).
 //
 // Update runs SERIALIZABLE and is retried with jittered exponential

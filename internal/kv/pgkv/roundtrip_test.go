@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/ferryfs/ferry/internal/kv"
 	"github.com/ferryfs/ferry/internal/kv/pgkv"
+	"github.com/ferryfs/ferry/internal/kv/pgkv/pgtest"
 )
 
 // TestRoundTrips counts the batches sent for the shapes of transaction the
@@ -73,8 +77,22 @@ func TestRoundTrips(t *testing.T) {
 		})
 	})
 	count("point get", 1, func() error { _, err := s.Get(ctx, []byte("name")); return err })
-	count("view of one key", 2, func() error {
-		return s.View(ctx, func(r kv.Reader) error { _, err := r.Get([]byte("name")); return err })
+	// A View sends no COMMIT: the next transaction on its connection ends
+	// it in its own first batch.
+	for i := range 3 {
+		count(fmt.Sprintf("view of one key, %d", i), 1, func() error {
+			return s.View(ctx, func(r kv.Reader) error { _, err := r.Get([]byte("name")); return err })
+		})
+	}
+	count("view whose fn fails", 1, func() error {
+		err := s.View(ctx, func(r kv.Reader) error {
+			_, err := r.Get([]byte("missing"))
+			return err
+		})
+		if !errors.Is(err, kv.ErrNotFound) {
+			return fmt.Errorf("view of a missing key: %v", err)
+		}
+		return nil
 	})
 	count("empty update", 0, func() error { return s.Update(ctx, func(kv.Txn) error { return nil }) })
 	count("sync after a commit", 1, func() error { return s.Sync(ctx) })
@@ -103,4 +121,38 @@ func TestLock(t *testing.T) {
 		t.Fatalf("Lock after release: %v", err)
 	}
 	release()
+}
+
+// TestParkedViewEnds: a View left open on a parked connection is ended by
+// the janitor once it is old, so an idle store holds no snapshot.
+func TestParkedViewEnds(t *testing.T) {
+	raw := pgtest.WithParam(t, freshURL(t), "application_name", "ferry-park-test")
+	s := mustOpen(t, raw)
+	ctx := context.Background()
+	if err := s.View(ctx, func(r kv.Reader) error { _, _ = r.Get([]byte("k")); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	c, err := pgx.Connect(ctx, serverURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	open := func() int {
+		var n int
+		err := c.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = 'ferry-park-test' AND state = 'idle in transaction'`).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := open(); n != 1 {
+		t.Fatalf("%d Views open after one View, want 1 (parked)", n)
+	}
+	for i := 0; open() != 0; i++ {
+		if i == 200 {
+			t.Fatal("the parked View was never ended")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

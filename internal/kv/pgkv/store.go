@@ -50,6 +50,11 @@ type Store struct {
 	// last Sync covered.
 	commits, synced atomic.Uint64
 	stats           Stats
+	// parked holds connections with a View still open (park.go); the
+	// janitor ends old ones until stopJanitor closes.
+	parked      chan parked
+	stopJanitor chan struct{}
+	janitorDone chan struct{}
 }
 
 var _ kv.Store = (*Store)(nil)
@@ -113,6 +118,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, s.errorf("connect", err)
 	}
+	s.parked = make(chan parked, max(1, cfg.MaxConns/2))
+	s.stopJanitor, s.janitorDone = make(chan struct{}), make(chan struct{})
+	go s.janitor(s.stopJanitor, s.janitorDone)
 	return s, nil
 }
 
@@ -211,6 +219,9 @@ func (s *Store) Close() error {
 	if !s.gate.Close() {
 		return nil
 	}
+	close(s.stopJanitor)
+	<-s.janitorDone
+	s.unparkAll()
 	s.pool.Close()
 	return nil
 }

@@ -58,10 +58,9 @@ func (s *Store) View(ctx context.Context, fn func(kv.Reader) error) error {
 	if err := fn(t); err != nil {
 		return err
 	}
-	if t.err != nil {
-		return t.err
-	}
-	return t.commit()
+	// No COMMIT: finish parks the connection, and the next transaction
+	// on it ends this one (park.go).
+	return t.err
 }
 
 // Update implements kv.Store on a SERIALIZABLE transaction, run again
@@ -129,6 +128,8 @@ type txn struct {
 	ctx    context.Context
 	c      *pgxpool.Conn
 	begin  string
+	stale  bool             // the connection has a parked View to end first
+	since  time.Time        // when that View was parked
 	open   bool             // BEGIN was sent
 	done   bool             // COMMIT succeeded
 	writes map[string]entry // every write of the transaction
@@ -138,6 +139,9 @@ type txn struct {
 }
 
 func (s *Store) newTxn(ctx context.Context, begin string) (*txn, error) {
+	if p, ok := s.unpark(); ok {
+		return &txn{s: s, ctx: ctx, c: p.c, begin: begin, stale: true, since: p.since}, nil
+	}
 	c, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, s.errorf("connect", err)
@@ -145,9 +149,22 @@ func (s *Store) newTxn(ctx context.Context, begin string) (*txn, error) {
 	return &txn{s: s, ctx: ctx, c: c, begin: begin}, nil
 }
 
-// finish rolls back a transaction that did not commit and returns the
-// connection to the pool.
+// finish ends the transaction and gives the connection back: a View that
+// met no error is parked with its transaction open (park.go); anything
+// else that did not commit is rolled back and returned to the pool.
 func (t *txn) finish() {
+	switch {
+	case t.err != nil:
+	case t.stale: // nothing was sent: the parked View is still open
+		if t.s.park(parked{c: t.c, since: t.since}) {
+			return
+		}
+		t.open = true
+	case t.open && !t.done && t.begin == sqlBeginRO:
+		if t.s.park(parked{c: t.c, since: time.Now()}) {
+			return
+		}
+	}
 	if t.open && !t.done {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if _, err := t.c.Exec(ctx, "ROLLBACK"); err != nil {
@@ -170,6 +187,11 @@ func (t *txn) fail(op string, err error) error {
 // buffered writes. It returns how many results precede the caller's own.
 func (t *txn) batch(b *pgx.Batch) int {
 	n := 0
+	if t.stale {
+		b.Queue("ROLLBACK")
+		t.stale = false
+		n++
+	}
 	if !t.open {
 		b.Queue(t.begin)
 		t.open = true
