@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ferryfs/ferry/internal/kv/pgkv"
 	"github.com/ferryfs/ferry/internal/kv/pgkv/pgtest"
 	"github.com/ferryfs/ferry/internal/meta"
 )
@@ -142,4 +143,57 @@ func TestOpenKVUnknownEngine(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `unknown metadata engine "mysql"`) || strings.Contains(err.Error(), "pw") {
 		t.Errorf("unknown engine: %v", err)
 	}
+}
+
+// TestEngineRoundTrips counts what the metadata operations of a file's
+// life cost on PostgreSQL, as the service runs them: lookup of the new
+// name, create, the directory's attributes for the reply, release, unlink.
+func TestEngineRoundTrips(t *testing.T) {
+	ctx := context.Background()
+	metaURL := pgtest.FreshURL(t)
+	formatEngineT(t, metaURL, FormatOptions{Name: "rt", Data: t.TempDir()})
+	v, err := OpenEngine(ctx, metaURL, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeT(t, v)
+	st := v.KV.(*pgkv.Store).Stats()
+	dir, err := v.Meta.Mkdir(ctx, meta.Root, meta.RootIno, "d", 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(what string, want uint64, fn func() error) {
+		t.Helper()
+		before := st.RoundTrips.Load()
+		if err := fn(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if got := st.RoundTrips.Load() - before; got != want {
+			t.Errorf("%s: %d round trips, want %d", what, got, want)
+		}
+	}
+	for i := range 3 { // the first create also reserves inode numbers
+		name := fmt.Sprintf("f%d", i)
+		if i == 0 {
+			if _, err := v.Meta.Create(ctx, meta.Root, dir.Ino, name, 0o644, 0); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		count("lookup of a new name", 1, func() error {
+			if _, err := v.Meta.Lookup(ctx, meta.Root, dir.Ino, name); err == nil {
+				return errors.New("found")
+			}
+			return nil
+		})
+		var a meta.Attr
+		count("create", 2, func() (err error) { a, err = v.Meta.Create(ctx, meta.Root, dir.Ino, name, 0o644, 0); return err })
+		count("getattr of the directory", 0, func() error { _, err := v.Meta.GetAttr(ctx, dir.Ino); return err })
+		count("getattr of the file", 0, func() error { _, err := v.Meta.GetAttr(ctx, a.Ino); return err })
+		if err := v.Meta.Release(ctx, a.Ino); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count("unlink", 3, func() error { return v.Meta.Unlink(ctx, meta.Root, dir.Ino, "f1") })
+	count("sync", 1, func() error { return v.Meta.Sync(ctx) })
 }

@@ -29,6 +29,9 @@
 //   - A View sends no COMMIT: its connection is parked with the snapshot
 //     open and the next transaction on it sends ROLLBACK first in its own
 //     batch (park.go); a janitor ends Views parked for over a second.
+//   - While the store holds its lock, Store.Get answers a key this process
+//     committed or read last from memory (cache.go): no other process
+//     writes the table then. Transactions always ask the server.
 //   - Statements are prepared once per connection (pgx's statement cache).
 //
 // Update runs SERIALIZABLE and is retried with jittered exponential
@@ -45,7 +48,8 @@
 //
 // Lock (lock.go) holds a session advisory lock on a connection of its own,
 // so that one process at a time serves the store; PostgreSQL drops it when
-// the holder's connection ends, crash included.
+// the holder's connection ends, crash included. The janitor pings that
+// connection every second and turns the cache off when it is gone.
 //
 // Errors name the server (host:port/database) and, for the failures people
 // meet first, carry a stable kind: ErrUnreachable, ErrAuth, ErrNoDatabase.

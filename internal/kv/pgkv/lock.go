@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ferryfs/ferry/internal/kv"
 )
 
 // lockClass is the high half of the store's advisory lock key ("FeRy");
@@ -43,7 +45,7 @@ func (e *HeldError) Is(target error) bool { return target == ErrHeld }
 // processes from starting on one store, it is not a lease.
 func (s *Store) Lock(ctx context.Context) (release func() error, err error) {
 	if !s.gate.Enter() {
-		return nil, ErrHeld
+		return nil, kv.ErrClosed
 	}
 	defer s.gate.Leave()
 	c, err := pgx.ConnectConfig(ctx, s.cfg.ConnConfig)
@@ -70,10 +72,38 @@ func (s *Store) Lock(ctx context.Context) (release func() error, err error) {
 		c.Close(context.Background())
 		return nil, &HeldError{Where: s.where, Holder: holder}
 	}
+	s.lockMu.Lock()
+	s.lockConn = c
+	s.lockMu.Unlock()
+	s.cache.enable(true)
 	var once sync.Once
 	return func() error {
 		var err error
-		once.Do(func() { err = c.Close(context.Background()) })
+		once.Do(func() {
+			s.cache.enable(false)
+			s.lockMu.Lock()
+			s.lockConn = nil
+			s.lockMu.Unlock()
+			err = c.Close(context.Background())
+		})
 		return err
 	}, nil
+}
+
+// checkLock pings the lock's connection; once it is found broken the lock
+// may be another process's, and the cache, which relies on it, goes off.
+func (s *Store) checkLock() {
+	s.lockMu.Lock()
+	defer s.lockMu.Unlock()
+	if s.lockConn == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), parkAge)
+	defer cancel()
+	if err := s.lockConn.Ping(ctx); err != nil {
+		s.cache.enable(false)
+		s.log.Error("lost the connection that holds the store's lock; another process may take it", "where", s.where, "err", firstLine(err))
+		s.lockConn.Close(context.Background())
+		s.lockConn = nil
+	}
 }

@@ -72,6 +72,7 @@ func (s *Store) janitor(stop <-chan struct{}, done chan<- struct{}) {
 			return
 		case <-tick.C:
 		}
+		s.checkLock()
 		for range len(s.parked) {
 			select {
 			case p := <-s.parked:

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -55,6 +56,11 @@ type Store struct {
 	parked      chan parked
 	stopJanitor chan struct{}
 	janitorDone chan struct{}
+	// cache answers Store.Get while the lock is held (cache.go); lockMu
+	// guards lockConn, the connection that holds the lock.
+	cache    *cache
+	lockMu   sync.Mutex
+	lockConn *pgx.Conn
 }
 
 var _ kv.Store = (*Store)(nil)
@@ -85,7 +91,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("pgkv: bad URL %s: %s", Redact(rawURL), firstLine(err))
 	}
 	cc := cfg.ConnConfig
-	s := &Store{cfg: cfg, where: where(cc), gate: kv.NewGate(), log: opts.Logger}
+	s := &Store{cfg: cfg, where: where(cc), gate: kv.NewGate(), log: opts.Logger, cache: newCache()}
 	cfg.MaxConns = opts.MaxConns
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = DefaultMaxConns
@@ -173,8 +179,11 @@ func (s *Store) Get(ctx context.Context, key []byte) ([]byte, error) {
 		return nil, kv.ErrClosed
 	}
 	defer s.gate.Leave()
+	v, ok, ticket := s.cache.get(key)
+	if ok {
+		return v, nil
+	}
 	s.stats.RoundTrips.Add(1)
-	var v []byte
 	err := s.pool.QueryRow(ctx, sqlGet, nonNil(key)).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, kv.ErrNotFound
@@ -182,7 +191,9 @@ func (s *Store) Get(ctx context.Context, key []byte) ([]byte, error) {
 	if err != nil {
 		return nil, s.errorf("get", err)
 	}
-	return nonNil(v), nil
+	v = nonNil(v)
+	s.cache.put(key, v, ticket)
+	return v, nil
 }
 
 // Sync implements kv.Store. Only a store that commits asynchronously has

@@ -394,16 +394,10 @@ func (t *txn) write(key []byte, e entry) {
 	t.dirty[string(key)] = true
 }
 
-// commit sends the buffered writes and COMMIT in one batch. A transaction
-// that neither read nor wrote has nothing to send.
-func (t *txn) commit() error {
-	if !t.open && len(t.dirty) == 0 {
-		return nil
-	}
-	var b pgx.Batch
-	skip := t.batch(&b)
-	b.Queue("COMMIT")
-	br, err := t.send("commit", &b, skip)
+// sendCommit sends the batch that ends in COMMIT and checks that the
+// server committed.
+func (t *txn) sendCommit(b *pgx.Batch, skip int) error {
+	br, err := t.send("commit", b, skip)
 	if err != nil {
 		return err
 	}
@@ -416,6 +410,24 @@ func (t *txn) commit() error {
 	}
 	if tag.String() != "COMMIT" { // an aborted transaction "commits" as ROLLBACK
 		return t.fail("commit", errors.New("the server rolled the transaction back"))
+	}
+	return nil
+}
+
+// commit sends the buffered writes and COMMIT in one batch. A transaction
+// that neither read nor wrote has nothing to send.
+func (t *txn) commit() error {
+	if !t.open && len(t.dirty) == 0 {
+		return nil
+	}
+	var b pgx.Batch
+	skip := t.batch(&b)
+	b.Queue("COMMIT")
+	t.s.cache.commitStart(t.writes)
+	err := t.sendCommit(&b, skip)
+	t.s.cache.commitEnd(t.writes, err == nil)
+	if err != nil {
+		return err
 	}
 	t.done = true
 	if len(t.writes) > 0 {
