@@ -42,7 +42,9 @@
 // Durability: commits are asynchronous (synchronous_commit = off) and Sync
 // commits a transactional WAL record synchronously, which flushes the WAL
 // up to it and so every commit before it: one flush per Sync, as kv's
-// contract asks, instead of one per commit. A synchronous_commit given in
+// contract asks, instead of one per commit; a caller that syncs after
+// every commit gets commits that flush the WAL themselves and Syncs that
+// cost nothing (durable.go). A synchronous_commit given in
 // the URL is kept as given. On an engine without pg_logical_emit_message
 // commits stay synchronous and Sync has nothing to do.
 //

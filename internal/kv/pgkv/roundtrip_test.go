@@ -97,6 +97,21 @@ func TestRoundTrips(t *testing.T) {
 	count("empty update", 0, func() error { return s.Update(ctx, func(kv.Txn) error { return nil }) })
 	count("sync after a commit", 1, func() error { return s.Sync(ctx) })
 	count("sync with nothing new", 0, func() error { return s.Sync(ctx) })
+	update := func() error {
+		return s.Update(ctx, func(tx kv.Txn) error { tx.Set([]byte("k"), []byte("v")); return nil })
+	}
+	// A Sync after every commit: once a Sync found exactly one commit to
+	// flush, the commits flush the WAL themselves.
+	count("commit", 1, update)
+	count("sync after one commit", 1, func() error { return s.Sync(ctx) })
+	for i := range 3 {
+		count(fmt.Sprintf("commit followed by a sync, %d", i), 1, update)
+		count(fmt.Sprintf("sync after an eager commit, %d", i), 0, func() error { return s.Sync(ctx) })
+	}
+	// Commits without Syncs between them: asynchronous again.
+	count("commit", 1, update)
+	count("commit", 1, update)
+	count("sync after two commits", 1, func() error { return s.Sync(ctx) })
 }
 
 func TestLock(t *testing.T) {

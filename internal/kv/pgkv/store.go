@@ -47,9 +47,12 @@ type Store struct {
 	log   *slog.Logger
 	// flush: Sync writes a synchronous WAL record (commits are async).
 	flush bool
-	// commits counts committed writing Updates; synced is the count the
-	// last Sync covered.
+	// commits counts committed writing Updates; synced is the count known
+	// durable. syncCalls counts Syncs since the last commit, and eager
+	// says commits flush the WAL themselves (durable.go).
 	commits, synced atomic.Uint64
+	syncCalls       atomic.Uint64
+	eager           atomic.Bool
 	stats           Stats
 	// parked holds connections with a View still open (park.go); the
 	// janitor ends old ones until stopJanitor closes.
@@ -194,33 +197,6 @@ func (s *Store) Get(ctx context.Context, key []byte) ([]byte, error) {
 	v = nonNil(v)
 	s.cache.put(key, v, ticket)
 	return v, nil
-}
-
-// Sync implements kv.Store. Only a store that commits asynchronously has
-// anything to flush, and only when an Update committed since the last Sync.
-func (s *Store) Sync(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if !s.gate.Enter() {
-		return kv.ErrClosed
-	}
-	defer s.gate.Leave()
-	upTo := s.commits.Load()
-	if !s.flush || s.synced.Load() >= upTo {
-		return nil
-	}
-	s.stats.RoundTrips.Add(1)
-	// The simple protocol sends the four statements as one message.
-	if _, err := s.pool.Exec(ctx, syncSQL, pgx.QueryExecModeSimpleProtocol); err != nil {
-		return s.errorf("sync", err)
-	}
-	for {
-		old := s.synced.Load()
-		if old >= upTo || s.synced.CompareAndSwap(old, upTo) {
-			return nil
-		}
-	}
 }
 
 // Close waits for running operations and closes the pool. Commits not yet

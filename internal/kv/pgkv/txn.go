@@ -270,7 +270,13 @@ func (t *txn) commit() error {
 	}
 	var b pgx.Batch
 	skip := t.batch(&b)
+	eager := len(t.writes) > 0 && t.s.eagerCommit()
+	if eager {
+		b.Queue("SET LOCAL synchronous_commit = on")
+		skip++
+	}
 	b.Queue("COMMIT")
+	before := t.s.commits.Load()
 	t.s.cache.commitStart(t.writes)
 	err := t.sendCommit(&b, skip)
 	t.s.cache.commitEnd(t.writes, err == nil)
@@ -279,7 +285,7 @@ func (t *txn) commit() error {
 	}
 	t.done = true
 	if len(t.writes) > 0 {
-		t.s.commits.Add(1)
+		t.s.committed(eager, before)
 	}
 	return nil
 }
