@@ -52,5 +52,7 @@ go vet "${pkgs[@]}"
 say "staticcheck"
 go run honnef.co/go/tools/cmd/staticcheck@v0.6.1 "${pkgs[@]}"
 
+. scripts/postgres.sh # FERRY_TEST_POSTGRES: pgkv, engine volumes, posixtest's TestPostgres
+
 say "go test -race"
 go test -race -count=1 -timeout 60m "${pkgs[@]}"

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/ferryfs/ferry/internal/volume"
 )
 
 // A background mount ("ferry mount -d") runs the same command again as a
@@ -78,7 +80,7 @@ func runMountBackground(ctx context.Context, e *env, o mountOptions) error {
 		}
 		mnt, _ := filepath.Abs(o.mnt)
 		fmt.Fprintf(e.stdout, "mounted %s on %s in the background (pid %d, log %s)\n",
-			vol, mnt, cmd.Process.Pid, o.logPath(cmd.Process.Pid))
+			volume.Redact(vol), mnt, cmd.Process.Pid, o.logPath(cmd.Process.Pid))
 		return cmd.Process.Release()
 	case strings.HasPrefix(line, "error "):
 		cmd.Wait()
@@ -112,7 +114,7 @@ func runMountChild(ctx context.Context, e *env, o mountOptions, ready *os.File) 
 			if lerr := openLog(o.logPath(os.Getpid())); lerr != nil {
 				log.Warn("no log file: logging nowhere", "err", lerr)
 			}
-			log.Info("mounted in the background", "volume", o.vol, "mountpoint", o.mnt, "pid", os.Getpid())
+			log.Info("mounted in the background", "volume", volume.Redact(o.vol), "mountpoint", o.mnt, "pid", os.Getpid())
 			fmt.Fprintln(ready, "ready")
 			ready.Close()
 			reported = true

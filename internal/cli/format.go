@@ -17,8 +17,11 @@ type formatOptions struct {
 }
 
 func cmdFormat(ctx context.Context, e *env, args []string) error {
-	fl := newFlags(e, "format", "VOL [--block-size SIZE]")
+	fl := newFlags(e, "format", "VOL [--block-size SIZE] | --meta URL --data URL [--block-size SIZE] NAME")
 	o := formatOptions{blockSize: volume.DefaultBlockSize}
+	var metaURL, data string
+	fl.StringVar(&metaURL, "meta", "", "make the volume in this metadata engine (postgres://USER@HOST/DB), named NAME")
+	fl.StringVar(&data, "data", "", "with --meta: where the volume's objects go, a directory or file:///PATH")
 	fl.Func("block-size", "bytes per data block: a power of two from 4K to 64M (default 4M)", func(s string) error {
 		n, err := bench.ParseSize(s)
 		o.blockSize = int(n)
@@ -27,6 +30,13 @@ func cmdFormat(ctx context.Context, e *env, args []string) error {
 	pos, err := parseArgs(fl, args, 1)
 	if err != nil {
 		return err
+	}
+	if metaURL != "" {
+		return runFormatEngine(ctx, e, metaURL, data, pos[0], o.blockSize)
+	}
+	if data != "" {
+		fmt.Fprintf(e.stderr, "ferry format: --data needs --meta (a volume directory keeps its objects inside)\n")
+		return errUsage
 	}
 	o.dir = pos[0]
 	return runFormat(ctx, e, o)

@@ -10,28 +10,27 @@ import (
 )
 
 type fsckOptions struct {
-	dir    string
+	src    volSource
 	repair bool
 	verify bool
 }
 
 func cmdFsck(ctx context.Context, e *env, args []string) error {
-	fl := newFlags(e, "fsck", "VOL [--repair] [--verify]")
+	fl := newFlags(e, "fsck", "VOL|--meta URL [--repair] [--verify]")
 	var o fsckOptions
+	metaFlag(fl, &o.src)
 	fl.BoolVar(&o.repair, "repair", false, "repair the metadata and delete unreferenced objects")
 	fl.BoolVar(&o.verify, "verify", false, "read every referenced object and verify its checksum")
-	pos, err := parseArgs(fl, args, 1)
-	if err != nil {
+	if _, err := parseVol(fl, args, &o.src, 0); err != nil {
 		return err
 	}
-	o.dir = pos[0]
 	return runFsck(ctx, e, o)
 }
 
 // runFsck checks a volume that is not in use; problems it leaves behind
 // make it fail.
 func runFsck(ctx context.Context, e *env, o fsckOptions) error {
-	v, err := volume.Open(ctx, o.dir, volume.Options{Logger: newLogger(e, slog.LevelWarn)})
+	v, err := openVolume(ctx, o.src, volume.Options{Logger: newLogger(e, slog.LevelWarn)})
 	if err != nil {
 		return err
 	}
@@ -49,17 +48,18 @@ func runFsck(ctx context.Context, e *env, o fsckOptions) error {
 }
 
 func cmdGC(ctx context.Context, e *env, args []string) error {
-	fl := newFlags(e, "gc", "VOL")
-	pos, err := parseArgs(fl, args, 1)
-	if err != nil {
+	fl := newFlags(e, "gc", "VOL|--meta URL")
+	var src volSource
+	metaFlag(fl, &src)
+	if _, err := parseVol(fl, args, &src, 0); err != nil {
 		return err
 	}
-	return runGC(ctx, e, pos[0])
+	return runGC(ctx, e, src)
 }
 
 // runGC deletes the objects of a volume that no file references.
-func runGC(ctx context.Context, e *env, dir string) error {
-	v, err := volume.Open(ctx, dir, volume.Options{Logger: newLogger(e, slog.LevelWarn)})
+func runGC(ctx context.Context, e *env, src volSource) error {
+	v, err := openVolume(ctx, src, volume.Options{Logger: newLogger(e, slog.LevelWarn)})
 	if err != nil {
 		return err
 	}

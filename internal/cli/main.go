@@ -37,14 +37,14 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"format", "VOL", "make VOL a new, empty volume", cmdFormat},
+		{"format", "VOL|--meta URL NAME", "make a new, empty volume", cmdFormat},
 		{"mount", "VOL|ferry://HOST:PORT MNT", "serve VOL on MNT (formats it on first use) or mount a service's volume", cmdMount},
-		{"serve", "VOL --listen ADDR", "serve VOL to clients over the network", cmdServe},
+		{"serve", "VOL|--meta URL --listen ADDR", "serve a volume to clients over the network", cmdServe},
 		{"certs", "KIND DIR", "make a CA, a server or client certificate, or a token", cmdCerts},
-		{"status", "VOL", "describe a volume", cmdStatus},
+		{"status", "VOL|--meta URL", "describe a volume", cmdStatus},
 		{"stats", "MNT|ferry://HOST:PORT", "show what a mount or service does, live", cmdStats},
-		{"fsck", "VOL", "check metadata against objects", cmdFsck},
-		{"gc", "VOL", "delete objects nothing references", cmdGC},
+		{"fsck", "VOL|--meta URL", "check metadata against objects", cmdFsck},
+		{"gc", "VOL|--meta URL", "delete objects nothing references", cmdGC},
 		{"bench", "DIR", "measure file system operations in DIR", func(ctx context.Context, _ *env, args []string) error {
 			return runBench(ctx, args)
 		}},
@@ -95,7 +95,7 @@ func run(ctx context.Context, e *env, args []string) int {
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "usage: ferry COMMAND [ARGS]\n\ncommands:\n")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-32s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+		fmt.Fprintf(w, "  %-36s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
 	}
 	fmt.Fprintf(w, "\nRun \"ferry COMMAND -h\" for a command's arguments.\n")
 }

@@ -20,6 +20,7 @@ import (
 type mountOptions struct {
 	args       []string // as given, for a background child to run again
 	vol, mnt   string
+	meta       bool // vol is the URL of a metadata engine (--meta)
 	background bool // -d: run in the background once mounted
 	debug      bool // log every FUSE request
 	cacheMB    int
@@ -29,7 +30,7 @@ type mountOptions struct {
 	metrics    string         // --metrics address
 }
 
-const mountSynopsis = "VOL|ferry://HOST:PORT[,HOST:PORT] MOUNTPOINT [-d] [--debug] [--cache-mb N] [--patience D] [--tls-ca F [--tls-cert F --tls-key F]] [--token-file F] [--metrics HOST:PORT] [-v] [--log-level L]"
+const mountSynopsis = "VOL|ferry://HOST:PORT[,HOST:PORT] MOUNTPOINT [-d] [--debug] [--cache-mb N] [--patience D] [--tls-ca F [--tls-cert F --tls-key F]] [--token-file F] [--metrics HOST:PORT] [-v] [--log-level L] | --meta URL MOUNTPOINT [...]"
 
 func cmdMount(ctx context.Context, e *env, args []string) error {
 	fl := newFlags(e, "mount", mountSynopsis)
@@ -42,7 +43,9 @@ func cmdMount(ctx context.Context, e *env, args []string) error {
 	o.sec = mountSecurityFlags(fl)
 	verbose := verboseFlag(fl, level)
 	metricsFlag(fl, &o.metrics)
-	pos, err := parseArgs(fl, args, 2)
+	var src volSource
+	metaFlag(fl, &src)
+	pos, err := parseVol(fl, args, &src, 1)
 	if err != nil {
 		return err
 	}
@@ -52,7 +55,10 @@ func cmdMount(ctx context.Context, e *env, args []string) error {
 		fl.Usage()
 		return errUsage
 	}
-	o.vol, o.mnt, o.level = pos[0], pos[1], *level
+	o.vol, o.mnt, o.level = src.dir, pos[0], *level
+	if src.meta != "" {
+		o.vol, o.meta = src.meta, true
+	}
 	if o.debug {
 		o.level = slog.LevelDebug
 	}
@@ -71,15 +77,19 @@ func cmdMount(ctx context.Context, e *env, args []string) error {
 // told once the mount is live; every error before that is returned.
 func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logger)) error {
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: o.level}))
-	if isRemote(o.vol) {
+	if isRemote(o.vol) && !o.meta {
 		return runMountRemote(ctx, log, o, ready)
 	}
 	if o.sec.set() {
 		return errors.New("--tls-* and --token-file are for a service's volume (ferry://...), not a local one")
 	}
-	vol, err := filepath.Abs(o.vol)
-	if err != nil {
-		return err
+	src := volSource{meta: o.vol}
+	if !o.meta {
+		vol, err := filepath.Abs(o.vol)
+		if err != nil {
+			return err
+		}
+		src = volSource{dir: vol}
 	}
 	// Check the mount point first: a typo there must not format a volume.
 	mnt, err := mount.CheckMountPoint(o.mnt)
@@ -92,7 +102,7 @@ func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logg
 	}
 	defer pm.close()
 	limitGoMemory(int64(o.cacheMB)<<20 + mount.DefaultDirtyBytes)
-	v, err := volume.Open(ctx, vol, volume.Options{Create: true, Logger: log})
+	v, err := openVolume(ctx, src, volume.Options{Create: true, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -111,7 +121,7 @@ func runMount(ctx context.Context, e *env, o mountOptions, ready func(*slog.Logg
 	if err := serveMount(ctx, log, m, v.Close); err != nil {
 		return err
 	}
-	log.Info("volume closed", "volume", vol)
+	log.Info("volume closed", "volume", src)
 	return nil
 }
 

@@ -15,7 +15,7 @@ import (
 	"github.com/ferryfs/ferry/internal/volume"
 )
 
-const serveSynopsis = "VOL --listen ADDR[?tls=1&token-file=PATH&insecure=1] [--listen ADDR ...] [--tls-cert F --tls-key F [--tls-client-ca F]] [--lease D] [--recall-timeout D] [--async] [--metrics HOST:PORT] [-v] [--log-level L] " + exportSynopsis
+const serveSynopsis = "VOL|--meta URL --listen ADDR[?tls=1&token-file=PATH&insecure=1] [--listen ADDR ...] [--tls-cert F --tls-key F [--tls-client-ca F]] [--lease D] [--recall-timeout D] [--async] [--metrics HOST:PORT] [-v] [--log-level L] " + exportSynopsis
 
 // listenFlag collects repeated --listen addresses.
 type listenFlag []listenSpec
@@ -50,7 +50,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	var metricsAddr string
 	metricsFlag(fl, &metricsAddr)
 	export := exportFlags(fl)
-	pos, err := parseArgs(fl, args, 1)
+	var src volSource
+	metaFlag(fl, &src)
+	_, err := parseVol(fl, args, &src, 0)
 	if err != nil {
 		return err
 	}
@@ -79,11 +81,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer pm.close()
-	return runServe(ctx, log, pos[0], listen, pm, service.Options{LeasePeriod: *lease, RecallTimeout: *recall, Async: *async, Logger: log, Export: ex})
+	return runServe(ctx, log, src, listen, pm, service.Options{LeasePeriod: *lease, RecallTimeout: *recall, Async: *async, Logger: log, Export: ex})
 }
 
 // runServe serves vol on every address until ctx ends.
-func runServe(ctx context.Context, log *slog.Logger, vol string, listen []listenSpec, pm *procMetrics, opts service.Options) error {
+func runServe(ctx context.Context, log *slog.Logger, vol volSource, listen []listenSpec, pm *procMetrics, opts service.Options) error {
 	if os.Getenv("GOMAXPROCS") == "" {
 		// This process exists to serve; one processor for metadata
 		// calls, all of them while file data moves (package procs).
@@ -92,7 +94,7 @@ func runServe(ctx context.Context, log *slog.Logger, vol string, listen []listen
 	}
 	svc := service.New(opts)
 	log.Info("opening volume", "volume", vol)
-	v, err := volume.Open(ctx, vol, volume.Options{Create: true, Logger: log, OnCommit: svc.OnCommit, KeepOrphans: true})
+	v, err := openVolume(ctx, vol, volume.Options{Create: true, Logger: log, OnCommit: svc.OnCommit, KeepOrphans: true})
 	if err != nil {
 		return err
 	}
@@ -121,12 +123,12 @@ func runServe(ctx context.Context, log *slog.Logger, vol string, listen []listen
 			return errors.Join(err, v.Close())
 		}
 		lns++
-		log.Info("serving", "volume", v.Dir, "listen", a.Scheme+"://"+ln.Addr().String(), "auth", a.policy.String())
+		log.Info("serving", "volume", v.Source, "listen", a.Scheme+"://"+ln.Addr().String(), "auth", a.policy.String())
 		go func() { errc <- srv.Serve(ln) }()
 	}
 	select {
 	case <-ctx.Done():
-		log.Info("signal received: stopping", "volume", v.Dir)
+		log.Info("signal received: stopping", "volume", v.Source)
 	case err = <-errc:
 		log.Error("listener failed", "err", err)
 	}

@@ -15,12 +15,16 @@ import (
 )
 
 func cmdStatus(ctx context.Context, e *env, args []string) error {
-	fl := newFlags(e, "status", "VOL")
-	pos, err := parseArgs(fl, args, 1)
-	if err != nil {
+	fl := newFlags(e, "status", "VOL|--meta URL")
+	var src volSource
+	metaFlag(fl, &src)
+	if _, err := parseVol(fl, args, &src, 0); err != nil {
 		return err
 	}
-	return runStatus(ctx, e, pos[0])
+	if src.meta != "" {
+		return runStatusEngine(ctx, e, src.meta)
+	}
+	return runStatus(ctx, e, src.dir)
 }
 
 // runStatus describes a volume. The metadata store allows one process at

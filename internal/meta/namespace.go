@@ -21,6 +21,9 @@ func (fs *FS) Lookup(ctx context.Context, c Caller, parent uint64, name string) 
 // lookup reads in one snapshot: the parent, its entry, the child. (Three
 // point reads measured no faster than a View here.)
 func lookup(r reader, c Caller, parent uint64, name string) (Attr, error) {
+	if name != "." && name != ".." {
+		r.prefetch(inodeKey(parent), direntKey(parent, name))
+	}
 	p, err := r.dir(parent)
 	if err != nil {
 		return Attr{}, err
@@ -156,6 +159,7 @@ func (fs *FS) makeNodeIno(ctx context.Context, c Caller, ino, parent uint64, nam
 // makeNode makes the node in t. Everything that can refuse it is checked
 // before anything is written.
 func (t *tx) makeNode(c Caller, ino, parent uint64, name string, mode, rdev uint32, target string, at newAt, umask uint32) (Attr, error) {
+	t.prefetch(inodeKey(parent), direntKey(parent, name))
 	now := t.now
 	if at.at != 0 {
 		now = at.at
@@ -222,6 +226,7 @@ func (fs *FS) Link(ctx context.Context, c Caller, ino, newParent uint64, newName
 	}
 	var a Attr
 	err := fs.update(ctx, func(t *tx) error {
+		t.prefetch(inodeKey(ino), inodeKey(newParent), direntKey(newParent, newName))
 		n, err := t.inode(ino)
 		if err != nil {
 			return err

@@ -60,6 +60,7 @@ func (t *tx) removable(c Caller, parent uint64, name string) (*inode, *inode, er
 	if err := validName(name); err != nil {
 		return nil, nil, err
 	}
+	t.prefetch(inodeKey(parent), direntKey(parent, name))
 	p, err := t.dir(parent)
 	if err != nil {
 		return nil, nil, err

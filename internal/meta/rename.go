@@ -17,6 +17,7 @@ func (fs *FS) Rename(ctx context.Context, c Caller, oldParent uint64, oldName st
 		}
 	}
 	err := fs.update(ctx, func(t *tx) error {
+		t.prefetch(inodeKey(oldParent), direntKey(oldParent, oldName), inodeKey(newParent), direntKey(newParent, newName))
 		op, src, err := t.removable(c, oldParent, oldName)
 		if err != nil {
 			return err

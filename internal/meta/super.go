@@ -18,6 +18,9 @@ type FormatOptions struct {
 	RootGID   uint32
 	RootMode  uint32 // permission bits of the root directory
 	Now       func() time.Time
+	// Name and Data are recorded for a volume that lives in a metadata
+	// engine: its name and the URL of its object store.
+	Name, Data string
 }
 
 // Super is the volume record stored in the metadata.
@@ -26,6 +29,11 @@ type Super struct {
 	UUID      string `json:"uuid"`
 	BlockSize int    `json:"block_size"`
 	Created   int64  `json:"created"`
+	// Name and Data (the object store's URL, without credentials) are
+	// set for a volume that lives in a metadata engine; a volume
+	// directory knows its objects by their place in it.
+	Name string `json:"name,omitempty"`
+	Data string `json:"data,omitempty"`
 }
 
 // FormatVersion is the metadata format this code writes and reads.
@@ -47,7 +55,7 @@ func Format(ctx context.Context, store kv.Store, opts FormatOptions) error {
 		opts.RootMode = 0o755
 	}
 	now := opts.Now().UnixNano()
-	sb := Super{Version: FormatVersion, UUID: opts.UUID, BlockSize: opts.BlockSize, Created: now}
+	sb := Super{Version: FormatVersion, UUID: opts.UUID, BlockSize: opts.BlockSize, Created: now, Name: opts.Name, Data: opts.Data}
 	js, err := json.Marshal(sb)
 	if err != nil {
 		return err

@@ -91,6 +91,21 @@ func (r reader) block(ino, idx uint64) ([]chunk.Piece, error) {
 	return ps, err
 }
 
+// prefetcher is a store's transaction that can read several keys in one
+// round trip (a store on a network engine, such as pgkv).
+type prefetcher interface {
+	Prefetch(keys ...[]byte)
+}
+
+// prefetch tells the store which keys the transaction is about to read,
+// so that one that pays a round trip per read can fetch them at once. It
+// changes nothing else: a failure shows at the next read.
+func (r reader) prefetch(keys ...[]byte) {
+	if p, ok := r.r.(prefetcher); ok {
+		p.Prefetch(keys...)
+	}
+}
+
 // scan iterates verified records in [start, end).
 func (r reader) scan(start, end []byte, fn func(key, payload []byte) (bool, error)) error {
 	var ferr error

@@ -2,8 +2,10 @@ package posixtest
 
 import (
 	"os"
+	"strings"
 	"testing"
 
+	"github.com/ferryfs/ferry/internal/kv/pgkv/pgtest"
 	"github.com/ferryfs/ferry/internal/testmount"
 )
 
@@ -13,7 +15,11 @@ func ferryMount(t *testing.T) *testmount.Mount {
 	t.Helper()
 	requireRoot(t)
 	testmount.RequireFUSE(t)
-	m := testmount.New(t, testmount.Options{})
+	var opts testmount.Options
+	if onPostgres(t) {
+		opts.Meta = pgtest.FreshURL(t)
+	}
+	m := testmount.New(t, opts)
 	openAncestors(t, m.Dir)
 	if err := os.Chmod(m.Dir, 0o755); err != nil {
 		t.Fatalf("chmod mount root: %v", err)
@@ -29,3 +35,26 @@ func ferryRemount(t *testing.T, m *testmount.Mount) string {
 	m.Remount(t)
 	return m.Dir
 }
+
+// TestPostgres runs a representative part of the suite (files, directories,
+// names, links, renames, attributes, xattrs, persistence across a remount)
+// on volumes whose metadata lives in PostgreSQL (scripts/postgres.sh starts
+// one): the same checks through another metadata store. The permission,
+// lock, model and stress tests exercise the layers above the store and run
+// on the default volumes only, which keeps the suite's time in bounds.
+func TestPostgres(t *testing.T) {
+	pgtest.ServerURL(t)
+	for _, tc := range []struct {
+		name string
+		fn   func(*testing.T)
+	}{
+		{"Files", TestFiles}, {"Dirs", TestDirs}, {"Names", TestNames}, {"Links", TestLinks},
+		{"Rename", TestRename}, {"Attrs", TestAttrs}, {"Xattr", TestXattr}, {"Persistence", TestPersistence},
+	} {
+		t.Run(tc.name, tc.fn)
+	}
+}
+
+// onPostgres reports whether t runs under TestPostgres, whose mounts keep
+// their metadata in PostgreSQL.
+func onPostgres(t *testing.T) bool { return strings.HasPrefix(t.Name(), "TestPostgres/") }

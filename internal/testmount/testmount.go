@@ -21,12 +21,15 @@ type Options struct {
 	// Logger receives the volume's and the mount's logs; nil logs
 	// warnings and errors to stderr.
 	Logger *slog.Logger
+	// Meta, if set, is the URL of an empty metadata engine: the volume is
+	// made there, with its objects in VolDir, instead of in VolDir.
+	Meta string
 }
 
 // Mount is a live mount of a fresh volume.
 type Mount struct {
 	Dir    string // the mount point
-	VolDir string // the volume directory
+	VolDir string // the volume directory (with Options.Meta: its objects)
 	Vol    *volume.Volume
 	M      *mount.Mount // the data path is M.Data
 
@@ -63,11 +66,7 @@ func (m *Mount) Remount(t testing.TB) {
 
 func (m *Mount) open(t testing.TB, create bool) {
 	t.Helper()
-	v, err := volume.Open(context.Background(), m.VolDir, volume.Options{
-		Create:    create,
-		BlockSize: m.opts.BlockSize,
-		Logger:    m.opts.Logger,
-	})
+	v, err := m.openVolume(create)
 	if err != nil {
 		t.Fatalf("open volume: %v", err)
 	}
@@ -82,6 +81,22 @@ func (m *Mount) open(t testing.TB, create bool) {
 		t.Fatalf("mount: %v", err)
 	}
 	m.Vol, m.M = v, mt
+}
+
+func (m *Mount) openVolume(create bool) (*volume.Volume, error) {
+	ctx := context.Background()
+	if m.opts.Meta == "" {
+		return volume.Open(ctx, m.VolDir, volume.Options{Create: create, BlockSize: m.opts.BlockSize, Logger: m.opts.Logger})
+	}
+	if create {
+		_, err := volume.FormatEngine(ctx, m.opts.Meta, volume.FormatOptions{
+			Name: "test", Data: m.VolDir, BlockSize: m.opts.BlockSize, Logger: m.opts.Logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return volume.OpenEngine(ctx, m.opts.Meta, volume.Options{Logger: m.opts.Logger})
 }
 
 // close unmounts and closes the volume; it reports failures with t.Error.

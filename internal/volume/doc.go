@@ -15,6 +15,11 @@
 // FERRY is a complete volume. A format interrupted before that is resumed by
 // the next Open with Create.
 //
+// A volume may instead live in a metadata engine (engine.go): the engine's
+// URL names it, its volume record holds its name, uuid, block size and the
+// URL of its object store, and the engine's lock, where it has one, takes
+// the place of LOCK. stores.go maps URLs to stores, for both kinds.
+//
 // A Volume is not safe for use after Close; its fields are safe for
 // concurrent use as their own types are.
 package volume

@@ -18,17 +18,27 @@ var (
 	ErrNewerFormat = errors.New("volume format is newer than this program")
 	// ErrMismatch: FERRY and the metadata describe different volumes.
 	ErrMismatch = errors.New("volume marker does not match its metadata")
-	// ErrNotExist: the volume directory does not exist.
+	// ErrNotExist: the volume directory does not exist, or the engine
+	// holds no volume.
 	ErrNotExist = fs.ErrNotExist
+	// ErrExist: formatting found a volume there already.
+	ErrExist = fs.ErrExist
 )
 
-// InUseError reports that another process holds the volume's LOCK.
+// InUseError reports that another process holds the volume's LOCK, or
+// the lock of a metadata engine.
 type InUseError struct {
-	Dir string
-	PID int // 0 if the holder did not record it
+	Dir string // or the engine's URL
+	PID int    // 0 if the holder did not record it
+	// Holder describes the holder when the engine says who it is
+	// ("ferry pid 42 on host7").
+	Holder string
 }
 
 func (e *InUseError) Error() string {
+	if e.Holder != "" {
+		return fmt.Sprintf("volume %s is in use by another ferry process (%s)", e.Dir, e.Holder)
+	}
 	if e.PID > 0 {
 		return fmt.Sprintf("volume %s is in use by another ferry process (pid %d)", e.Dir, e.PID)
 	}

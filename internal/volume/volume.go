@@ -14,10 +14,8 @@ import (
 	"time"
 
 	"github.com/ferryfs/ferry/internal/blob"
-	"github.com/ferryfs/ferry/internal/blob/localblob"
 	"github.com/ferryfs/ferry/internal/chunk"
 	"github.com/ferryfs/ferry/internal/kv"
-	"github.com/ferryfs/ferry/internal/kv/pebblekv"
 	"github.com/ferryfs/ferry/internal/meta"
 )
 
@@ -44,17 +42,22 @@ type Options struct {
 	KeepOrphans bool
 }
 
-// Volume is an open volume directory.
+// Volume is an open volume: a volume directory, or a volume that lives in
+// a metadata engine (engine.go).
 type Volume struct {
-	Dir     string // absolute path
+	Dir string // absolute path; "" for a volume in an engine
+	// Source names the volume for people: Dir, or the engine's URL
+	// without its password.
+	Source  string
 	Marker  Marker
 	Super   meta.Super
 	KV      kv.Store
 	Objects blob.Store
 	Meta    *meta.FS
 
-	lock *lockFile
-	log  *slog.Logger
+	unlock  func() error // drops the LOCK, or the engine's lock
+	diskDir string       // where Disk looks; "" if the objects are not local
+	log     *slog.Logger
 }
 
 // Open opens the volume in dir, formatting it first if opts.Create is set
@@ -77,11 +80,11 @@ func Open(ctx context.Context, dir string, opts Options) (_ *Volume, err error) 
 	if err != nil {
 		return nil, err
 	}
-	v := &Volume{Dir: dir, lock: lock, log: opts.Logger}
+	v := &Volume{Dir: dir, Source: dir, unlock: lock.release, diskDir: dir, log: opts.Logger}
 	defer func() {
 		if err != nil {
 			v.closeStores()
-			v.lock.release()
+			v.unlock()
 		}
 	}()
 
@@ -95,6 +98,12 @@ func Open(ctx context.Context, dir string, opts Options) (_ *Volume, err error) 
 	if err != nil {
 		return nil, err
 	}
+	return v, v.startMeta(ctx, opts)
+}
+
+// startMeta starts the metadata service over the open stores.
+func (v *Volume) startMeta(ctx context.Context, opts Options) error {
+	var err error
 	v.Meta, err = meta.New(ctx, v.KV, meta.Options{
 		OnCommit:      opts.OnCommit,
 		KeepOrphans:   opts.KeepOrphans,
@@ -102,9 +111,9 @@ func Open(ctx context.Context, dir string, opts Options) (_ *Volume, err error) 
 		DeleteObjects: v.deleteObjects,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("volume %s: start metadata service: %w", dir, err)
+		return fmt.Errorf("volume %s: start metadata service: %w", v.Source, err)
 	}
-	return v, nil
+	return nil
 }
 
 // prepareDir checks dir before anything is written to it: it must be a
@@ -231,9 +240,7 @@ func (v *Volume) openStores(ctx context.Context) error {
 }
 
 func (v *Volume) openKV() error {
-	st, err := pebblekv.Open(filepath.Join(v.Dir, MetaDir), pebblekv.Options{
-		Logger: v.log.With("component", "pebble"),
-	})
+	st, err := OpenKV(context.Background(), filepath.Join(v.Dir, MetaDir), v.log)
 	if err != nil {
 		return ioError(v.Dir, "open metadata store", err)
 	}
@@ -242,9 +249,7 @@ func (v *Volume) openKV() error {
 }
 
 func (v *Volume) openObjects() error {
-	st, err := localblob.Open(filepath.Join(v.Dir, ObjectsDir), localblob.Options{
-		Logger: v.log.With("component", "objects"),
-	})
+	st, err := OpenBlob(context.Background(), filepath.Join(v.Dir, ObjectsDir), v.log)
 	if err != nil {
 		return ioError(v.Dir, "open object store", err)
 	}
@@ -279,9 +284,9 @@ func (v *Volume) Close() error {
 	if v.KV != nil {
 		errs = append(errs, v.KV.Sync(ctx))
 	}
-	errs = append(errs, v.closeStores(), v.lock.release())
+	errs = append(errs, v.closeStores(), v.unlock())
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("volume %s: close: %w", v.Dir, err)
+		return fmt.Errorf("volume %s: close: %w", v.Source, err)
 	}
 	return nil
 }
@@ -300,14 +305,26 @@ func (v *Volume) closeStores() error {
 }
 
 // Disk returns the size and free space of the file system that holds the
-// volume.
+// volume (for a volume in an engine, its objects).
 func (v *Volume) Disk() (total, free uint64, err error) {
+	if v.diskDir == "" {
+		return 0, 0, fmt.Errorf("volume %s: its objects are not on a local disk", v.Source)
+	}
 	var st syscall.Statfs_t
-	if err := syscall.Statfs(v.Dir, &st); err != nil {
-		return 0, 0, ioError(v.Dir, "statfs", err)
+	if err := syscall.Statfs(v.diskDir, &st); err != nil {
+		return 0, 0, ioError(v.diskDir, "statfs", err)
 	}
 	bs := uint64(st.Bsize)
 	return st.Blocks * bs, st.Bavail * bs, nil
+}
+
+// DiskFunc returns Disk, or nil for a volume whose objects are not on a
+// local disk (a mount then reports a nominal capacity).
+func (v *Volume) DiskFunc() func() (total, free uint64, err error) {
+	if v.diskDir == "" {
+		return nil
+	}
+	return v.Disk
 }
 
 // newUUID returns a random (version 4) UUID.

@@ -77,8 +77,8 @@ func Start(v *volume.Volume, dir string, opts Options) (*Mount, error) {
 		Logger:     opts.Logger.With("component", "chunk"),
 	})
 	srv, err := fusefs.Mount(dir, v.Meta, data, fusefs.Options{
-		FsName:        "ferry:" + v.Dir,
-		Disk:          v.Disk,
+		FsName:        "ferry:" + v.Source,
+		Disk:          v.DiskFunc(),
 		Debug:         opts.Debug,
 		AdaptiveProcs: opts.AdaptiveProcs,
 		Logger:        opts.Logger.With("component", "fusefs"),

@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ferryfs/ferry/internal/kv/pgkv/pgtest"
+	"github.com/ferryfs/ferry/internal/volume"
+)
+
+// TestEngineVolume runs format, status, fsck and gc on a volume in
+// PostgreSQL, named by its URL alone, and what they say while another
+// process holds it.
+func TestEngineVolume(t *testing.T) {
+	metaURL := pgtest.FreshURL(t)
+	shown := volume.Redact(metaURL)
+	data := filepath.Join(t.TempDir(), "objects")
+	out := ferryOK(t, "format", "--meta", metaURL, "--data", data, "--block-size", "1M", "myvol")
+	if !strings.HasPrefix(out, "formatted volume myvol in "+shown+": uuid ") || !strings.Contains(out, "block size 1 MiB, data "+data) {
+		t.Errorf("format printed %q", out)
+	}
+	_, errs, code := ferry(t, "format", "--meta", metaURL, "--data", t.TempDir(), "again")
+	if code != 1 || !strings.HasPrefix(errs, "ferry: format: "+shown+` already holds Ferry volume "myvol" (uuid `) {
+		t.Errorf("second format: exit %d, %q", code, errs)
+	}
+	out = ferryOK(t, "status", "--meta", metaURL)
+	for _, want := range []string{"name        myvol", "not in use", "inodes      1", "data        " + data, "1 MiB"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	if out := ferryOK(t, "fsck", "--meta", metaURL); !strings.Contains(out, "volume is clean") {
+		t.Errorf("fsck:\n%s", out)
+	}
+	if out := ferryOK(t, "gc", "--meta="+metaURL); !strings.Contains(out, "deleted 0 unreferenced objects") {
+		t.Errorf("gc:\n%s", out)
+	}
+	for _, out := range []string{out, errs} {
+		if u := strings.Index(metaURL, ":"); strings.Contains(out, metaURL[u:strings.Index(metaURL, "@")]) {
+			t.Errorf("output shows the password: %q", out)
+		}
+	}
+
+	v, err := volume.OpenEngine(context.Background(), metaURL, volume.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	holder := fmt.Sprintf("ferry pid %d on ", os.Getpid())
+	for _, cmd := range []string{"fsck", "gc"} {
+		_, errs, code := ferry(t, cmd, "--meta", metaURL)
+		if want := "ferry: " + cmd + ": volume " + shown + " is in use by another ferry process (" + holder; code != 1 || !strings.HasPrefix(errs, want) {
+			t.Errorf("ferry %s of a volume in use: exit %d, %q; want %q...", cmd, code, errs, want)
+		}
+	}
+	_, errs, code = ferry(t, "serve", "--meta", metaURL, "--listen", "tcp://127.0.0.1:0")
+	if code != 1 || !strings.Contains(errs, "is in use by another ferry process ("+holder) {
+		t.Errorf("second serve: exit %d, %q", code, errs)
+	}
+	if out := ferryOK(t, "status", "--meta", metaURL); !strings.Contains(out, "in use by "+holder) {
+		t.Errorf("status of a volume in use:\n%s", out)
+	}
+}
+
+func TestEngineErrors(t *testing.T) {
+	metaURL := pgtest.FreshURL(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"status", "--meta", metaURL}, 1, "holds no Ferry volume"},
+		{[]string{"fsck", "--meta", metaURL}, 1, "holds no Ferry volume"},
+		{[]string{"format", "--meta", metaURL, "v"}, 1, "needs --data"},
+		{[]string{"format", "--data", "/tmp/x", "v"}, 2, "--data needs --meta"},
+		{[]string{"serve", "vol", "--meta", metaURL, "--listen", "tcp://127.0.0.1:0"}, 2, "too many arguments"},
+		{[]string{"status", "--meta", "mysql://h/db"}, 1, `unknown metadata engine "mysql"`},
+		{[]string{"status", "--meta", "postgres://nobody@127.0.0.1:1/db"}, 1, "connection refused"},
+	} {
+		_, errs, code := ferry(t, tc.args...)
+		if code != tc.code || !strings.Contains(errs, tc.want) {
+			t.Errorf("ferry %q: exit %d, %q; want exit %d, %q", tc.args, code, errs, tc.code, tc.want)
+		}
+		if tc.code == 1 && strings.Count(errs, "\n") != 1 {
+			t.Errorf("ferry %q: error is not one line: %q", tc.args, errs)
+		}
+	}
+}
