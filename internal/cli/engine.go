@@ -28,7 +28,7 @@ func (s volSource) String() string {
 	return s.dir
 }
 
-const metaUsage = "the volume lives in this metadata engine (postgres://USER@HOST/DB) instead of a directory VOL"
+const metaUsage = "the volume lives in this metadata engine (postgres://USER@HOST/DB or etcd://HOST:PORT,.../PREFIX) instead of a directory VOL"
 
 // metaFlag adds --meta to a command that takes a volume.
 func metaFlag(fl *flag.FlagSet, s *volSource) { fl.StringVar(&s.meta, "meta", "", metaUsage) }

@@ -94,9 +94,23 @@ func runServe(ctx context.Context, log *slog.Logger, vol volSource, listen []lis
 	}
 	svc := service.New(opts)
 	log.Info("opening volume", "volume", vol)
-	v, err := openVolume(ctx, vol, volume.Options{Create: true, Logger: log, OnCommit: svc.OnCommit, KeepOrphans: true})
+	var addrs []string
+	for _, a := range listen {
+		addrs = append(addrs, a.Addr.String())
+	}
+	// A volume in an engine may have other services: this one stands by
+	// while another is active (package standby).
+	v, err := openVolume(ctx, vol, volume.Options{Create: true, Logger: log, OnCommit: svc.OnCommit, KeepOrphans: true,
+		Standby: true, Addrs: addrs})
 	if err != nil {
 		return err
+	}
+	var lost <-chan struct{}
+	if v.Lease != nil {
+		lost = v.Lease.Lost()
+	}
+	if strings.HasPrefix(v.Super.Data, "s3://") {
+		svc.AdvertiseData(v.Super.Data)
 	}
 	accept, objects := pm.service(svc, v.Objects, svc.Accept)
 	svc.Configure(objects, v.Super.BlockSize, v.Marker.UUID)
@@ -131,6 +145,9 @@ func runServe(ctx context.Context, log *slog.Logger, vol volSource, listen []lis
 		log.Info("signal received: stopping", "volume", v.Source)
 	case err = <-errc:
 		log.Error("listener failed", "err", err)
+	case <-lost:
+		err = fmt.Errorf("volume %s: no longer its active service: %w", v.Source, v.Lease.Err())
+		log.Error("stopping: another service holds the volume now, or it could not be renewed", "err", v.Lease.Err())
 	}
 	srv.Close()
 	svc.Close()

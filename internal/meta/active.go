@@ -17,6 +17,10 @@ const tagActive = 'A'
 
 func activeKey() []byte { return []byte{tagActive} }
 
+// ActiveKey is the key of the active record, for stores that read it
+// together with others.
+func ActiveKey() []byte { return activeKey() }
+
 // Active is the record of a volume's active service.
 type Active struct {
 	// Holder names the process that holds the volume (host, pid and a

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -116,6 +117,16 @@ func New(opts Options) *Service {
 // service must exist first: its OnCommit is given to the volume).
 func (s *Service) Configure(objects blob.Store, blockSize int, volume string) {
 	s.opts.Objects, s.opts.BlockSize, s.opts.Volume = objects, blockSize, volume
+}
+
+// AdvertiseData names the object store clients may reach themselves
+// (Options.Data). A subdirectory export never names it: a client with the
+// store's credentials could read objects of files outside its export.
+func (s *Service) AdvertiseData(url string) {
+	if strings.Trim(s.opts.Export.Root, "/") != "" {
+		return
+	}
+	s.opts.Data = url
 }
 
 // Attach gives the service its metadata service (opened with

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -272,4 +273,61 @@ func (l *Lease) Release(ctx context.Context) error {
 		err = l.store.Sync(ctx)
 	}
 	return err
+}
+
+// HeldError says that a live service holds the volume.
+type HeldError struct {
+	Holder string
+	Addrs  []string
+}
+
+func (e *HeldError) Error() string {
+	if len(e.Addrs) > 0 {
+		return fmt.Sprintf("held by %s (serving %s)", e.Holder, strings.Join(e.Addrs, ", "))
+	}
+	return "held by " + e.Holder
+}
+
+// TryAcquire is Acquire for a process that must not wait behind a live
+// service (fsck, gc, an embedded mount): it takes the volume if nobody
+// holds it, or once the holder's beat has stood still for a lease period
+// and the margin, and fails with a *HeldError as soon as the beat moves.
+func TryAcquire(ctx context.Context, store kv.Store, opts Options) (*Lease, error) {
+	opts.defaults()
+	holder := NewHolderID()
+	w := Watch{Period: opts.Period}
+	var first meta.Active
+	seen := false
+	for {
+		var cur meta.Active
+		var ok bool
+		err := store.View(ctx, func(r kv.Reader) error {
+			var err error
+			cur, ok, err = meta.ReadActive(r)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if ok && cur.Holder != "" {
+			if seen && !sameRecord(cur, first) {
+				return nil, &HeldError{Holder: cur.Holder, Addrs: cur.Addrs}
+			}
+			if !seen {
+				first, seen = cur, true
+				opts.Logger.Info("another process held the volume: waiting to see whether it still does", "holder", cur.Holder, "for", opts.Period+margin(opts.Period))
+			}
+		}
+		if w.Observe(cur, ok, time.Now()) {
+			l, err := takeOver(ctx, store, opts, holder, cur, ok)
+			if !errors.Is(err, errMoved) {
+				return l, err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(opts.Period / 8):
+		}
+	}
 }

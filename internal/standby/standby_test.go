@@ -214,3 +214,35 @@ func TestHolderGivesUpBeforeTakeover(t *testing.T) {
 		<-a.done
 	})
 }
+
+func TestTryAcquire(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		store := memkv.New()
+		// Nobody holds the volume: taken at once.
+		a, err := TryAcquire(ctx, store, Options{Addrs: []string{"fsck"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// a renews: another TryAcquire sees the beat move and gives up.
+		start := time.Now()
+		_, err = TryAcquire(ctx, store, Options{})
+		var held *HeldError
+		if !errors.As(err, &held) || len(held.Addrs) != 1 || held.Addrs[0] != "fsck" {
+			t.Fatalf("TryAcquire of a live holder's volume: %v, want a HeldError naming its address", err)
+		}
+		if waited := time.Since(start); waited > DefaultPeriod/2 {
+			t.Fatalf("took %v to see a live holder", waited)
+		}
+		// a is frozen: the volume is taken after period and margin.
+		close(a.stop)
+		<-a.done
+		b, err := TryAcquire(ctx, store, Options{})
+		if err != nil {
+			t.Fatalf("TryAcquire of a dead holder's volume: %v", err)
+		}
+		if err := b.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/ferryfs/ferry/internal/kv"
 	"github.com/ferryfs/ferry/internal/kv/pgkv"
 	"github.com/ferryfs/ferry/internal/meta"
+	"github.com/ferryfs/ferry/internal/standby"
 )
 
 // A volume may also live in a metadata engine named by a URL (OpenKV):
@@ -124,7 +125,7 @@ func OpenEngine(ctx context.Context, metaURL string, opts Options) (_ *Volume, e
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	v, err := openEngineStores(ctx, metaURL, opts.Logger)
+	v, err := openEngineKV(ctx, metaURL, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +147,9 @@ func OpenEngine(ctx context.Context, metaURL string, opts Options) (_ *Volume, e
 	if sb.Data == "" {
 		return nil, kindErrorf(ErrNotVolume, nil, "%s is the metadata of a volume directory, not of a volume in an engine; open the directory", v.Source)
 	}
+	if err := v.activate(ctx, opts); err != nil {
+		return nil, err
+	}
 	v.Super = sb
 	v.Marker = Marker{Magic: Magic, Version: FormatVersion, UUID: sb.UUID, BlockSize: sb.BlockSize, Created: time.Unix(0, sb.Created).UTC()}
 	if v.Objects, err = OpenBlob(ctx, sb.Data, opts.Logger); err != nil {
@@ -162,6 +166,19 @@ func OpenEngine(ctx context.Context, metaURL string, opts Options) (_ *Volume, e
 
 // openEngineStores opens the metadata store and takes its lock.
 func openEngineStores(ctx context.Context, metaURL string, log *slog.Logger) (*Volume, error) {
+	v, err := openEngineKV(ctx, metaURL, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.lock(ctx, v.KV); err != nil {
+		v.KV.Close()
+		return nil, err
+	}
+	return v, nil
+}
+
+// openEngineKV opens the metadata store.
+func openEngineKV(ctx context.Context, metaURL string, log *slog.Logger) (*Volume, error) {
 	v := &Volume{Source: Redact(metaURL), unlock: func() error { return nil }, log: log}
 	st, err := OpenKV(ctx, metaURL, log)
 	if err != nil {
@@ -171,20 +188,78 @@ func openEngineStores(ctx context.Context, metaURL string, log *slog.Logger) (*V
 		return nil, fmt.Errorf("volume %s: %w", v.Source, err)
 	}
 	v.KV = st
-	if l, ok := st.(locker); ok {
-		release, err := l.Lock(ctx)
-		var held *pgkv.HeldError
-		if errors.As(err, &held) {
-			st.Close()
-			return nil, &InUseError{Dir: v.Source, Holder: held.Holder}
-		}
-		if err != nil {
-			st.Close()
-			return nil, fmt.Errorf("volume %s: %w", v.Source, err)
-		}
-		v.unlock = release
-	}
 	return v, nil
+}
+
+// lock takes the lock of st, the volume's engine, where it has one.
+func (v *Volume) lock(ctx context.Context, st kv.Store) error {
+	l, ok := st.(locker)
+	if !ok {
+		return nil
+	}
+	release, err := l.Lock(ctx)
+	var held *pgkv.HeldError
+	if errors.As(err, &held) {
+		return &InUseError{Dir: v.Source, Holder: held.Holder}
+	}
+	if err != nil {
+		return fmt.Errorf("volume %s: %w", v.Source, err)
+	}
+	v.unlock = release
+	return nil
+}
+
+// activate makes this process the volume's active holder (package
+// standby): with opts.Standby it waits for a live holder to go, else it
+// refuses a volume a live process holds. Every update of the metadata is
+// then fenced by the lease. The engine's own lock (PostgreSQL's advisory
+// lock, which also lets its store answer reads from memory) is taken
+// after: a holder that was killed dropped it with its connection; one
+// that is frozen may keep it a while, and the new holder goes on without.
+func (v *Volume) activate(ctx context.Context, opts Options) error {
+	sopts := standby.Options{Period: opts.ActivePeriod, Addrs: opts.Addrs, Logger: opts.Logger.With("component", "standby")}
+	var l *standby.Lease
+	var err error
+	if opts.Standby {
+		l, err = standby.Acquire(ctx, v.KV, sopts)
+	} else {
+		l, err = standby.TryAcquire(ctx, v.KV, sopts)
+	}
+	var held *standby.HeldError
+	if errors.As(err, &held) {
+		return &InUseError{Dir: v.Source, Holder: held.Error()[len("held by "):]}
+	}
+	if err != nil {
+		return fmt.Errorf("volume %s: become its active holder: %w", v.Source, err)
+	}
+	raw := v.KV
+	v.Lease = l
+	v.KV = standby.Fence(raw, l)
+	period := opts.ActivePeriod
+	if period <= 0 {
+		period = standby.DefaultPeriod
+	}
+	deadline := time.Now().Add(period)
+	for {
+		err = v.lock(ctx, raw)
+		var inUse *InUseError
+		switch {
+		case err == nil:
+			return nil
+		case !errors.As(err, &inUse):
+			return err
+		case !opts.Standby:
+			return err
+		case time.Now().After(deadline):
+			opts.Logger.Warn("the engine's lock is still held by the previous holder; going on without it (reads are not answered from memory)", "volume", v.Source, "holder", inUse.Holder)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(period / 20):
+		}
+	}
 }
 
 // closeAll closes what a failed open or a format opened.

@@ -10,8 +10,10 @@ import (
 
 	"github.com/ferryfs/ferry/internal/blob"
 	"github.com/ferryfs/ferry/internal/blob/localblob"
+	"github.com/ferryfs/ferry/internal/blob/s3blob"
 	"github.com/ferryfs/ferry/internal/kv"
 	"github.com/ferryfs/ferry/internal/kv/pebblekv"
+	"github.com/ferryfs/ferry/internal/kv/etcdkv"
 	"github.com/ferryfs/ferry/internal/kv/pgkv"
 )
 
@@ -19,7 +21,7 @@ import (
 // every object store Ferry can use has one case in these switches.
 
 // OpenKV opens the metadata store rawURL names: postgres:// or
-// postgresql:// (PostgreSQL), or a plain path (an embedded Pebble store,
+// postgresql:// (PostgreSQL), etcd:// (an etcd cluster), or a plain path (an embedded Pebble store,
 // created if missing).
 func OpenKV(ctx context.Context, rawURL string, log *slog.Logger) (kv.Store, error) {
 	switch scheme(rawURL) {
@@ -27,13 +29,16 @@ func OpenKV(ctx context.Context, rawURL string, log *slog.Logger) (kv.Store, err
 		return pebblekv.Open(rawURL, pebblekv.Options{Logger: log.With("component", "pebble")})
 	case "postgres", "postgresql":
 		return pgkv.Open(ctx, rawURL, pgkv.Options{Logger: log.With("component", "pgkv")})
+	case "etcd":
+		return etcdkv.Open(ctx, rawURL, etcdkv.Options{Logger: log.With("component", "etcdkv")})
 	default:
-		return nil, fmt.Errorf("%s: unknown metadata engine %q (Ferry knows postgres://)", Redact(rawURL), scheme(rawURL))
+		return nil, fmt.Errorf("%s: unknown metadata engine %q (Ferry knows postgres:// and etcd://)", Redact(rawURL), scheme(rawURL))
 	}
 }
 
-// OpenBlob opens the object store rawURL names: a plain path or a file://
-// URL (a local directory, created if missing).
+// OpenBlob opens the object store rawURL names: s3:// (a bucket of an
+// S3-compatible service), or a plain path or a file:// URL (a local
+// directory, created if missing).
 func OpenBlob(ctx context.Context, rawURL string, log *slog.Logger) (blob.Store, error) {
 	switch scheme(rawURL) {
 	case "", "file":
@@ -42,8 +47,10 @@ func OpenBlob(ctx context.Context, rawURL string, log *slog.Logger) (blob.Store,
 			return nil, err
 		}
 		return localblob.Open(path, localblob.Options{Logger: log.With("component", "objects")})
+	case "s3":
+		return s3blob.Open(ctx, rawURL, s3blob.Options{Logger: log.With("component", "s3")})
 	default:
-		return nil, fmt.Errorf("%s: unknown object store %q (Ferry knows file:// and local paths)", Redact(rawURL), scheme(rawURL))
+		return nil, fmt.Errorf("%s: unknown object store %q (Ferry knows s3://, file:// and local paths)", Redact(rawURL), scheme(rawURL))
 	}
 }
 

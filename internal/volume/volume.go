@@ -17,6 +17,7 @@ import (
 	"github.com/ferryfs/ferry/internal/chunk"
 	"github.com/ferryfs/ferry/internal/kv"
 	"github.com/ferryfs/ferry/internal/meta"
+	"github.com/ferryfs/ferry/internal/standby"
 )
 
 // DefaultBlockSize is the block size of a volume formatted without one.
@@ -40,6 +41,18 @@ type Options struct {
 	OnCommit func(ctx context.Context, changes []meta.Change)
 	// KeepOrphans is meta.Options.KeepOrphans.
 	KeepOrphans bool
+
+	// For a volume in an engine, which several processes may reach: the
+	// process that opens it becomes its active holder (package standby).
+	// Standby waits while another live process holds it, and takes over
+	// when that one is gone; without it a volume held by a live process
+	// is refused with an *InUseError.
+	Standby bool
+	// Addrs are this process's listeners, recorded for status.
+	Addrs []string
+	// ActivePeriod is the holder's lease period; standby.DefaultPeriod
+	// if 0.
+	ActivePeriod time.Duration
 }
 
 // Volume is an open volume: a volume directory, or a volume that lives in
@@ -54,6 +67,11 @@ type Volume struct {
 	KV      kv.Store
 	Objects blob.Store
 	Meta    *meta.FS
+
+	// Lease holds a volume in an engine for this process: lost, it
+	// means another process took the volume over, and every update of
+	// this one is refused from then on (standby.ErrFenced).
+	Lease *standby.Lease
 
 	unlock  func() error // drops the LOCK, or the engine's lock
 	diskDir string       // where Disk looks; "" if the objects are not local
@@ -283,6 +301,9 @@ func (v *Volume) Close() error {
 	}
 	if v.KV != nil {
 		errs = append(errs, v.KV.Sync(ctx))
+	}
+	if v.Lease != nil {
+		errs = append(errs, v.Lease.Release(ctx))
 	}
 	errs = append(errs, v.closeStores(), v.unlock())
 	if err := errors.Join(errs...); err != nil {
