@@ -12,8 +12,8 @@ import (
 	"github.com/ferryfs/ferry/internal/blob/localblob"
 	"github.com/ferryfs/ferry/internal/blob/s3blob"
 	"github.com/ferryfs/ferry/internal/kv"
-	"github.com/ferryfs/ferry/internal/kv/pebblekv"
 	"github.com/ferryfs/ferry/internal/kv/etcdkv"
+	"github.com/ferryfs/ferry/internal/kv/pebblekv"
 	"github.com/ferryfs/ferry/internal/kv/pgkv"
 )
 
