@@ -101,7 +101,9 @@ func TestMetricsThroughServe(t *testing.T) {
 	// a made d, so it answers the creates in it itself (a delegation)
 	// and sends them on in batches: one create call each, or fewer
 	// batch calls; b lists every one of them.
-	calls := func(op string) float64 { return count(after, "ferry_wire_call", op) - count(before, "ferry_wire_call", op) }
+	calls := func(op string) float64 {
+		return count(after, "ferry_wire_call", op) - count(before, "ferry_wire_call", op)
+	}
 	single, batches := calls("create")+calls("create_as"), calls("create_batch")
 	if single > n || single+batches < 1 || single+batches > n {
 		t.Errorf("%d creates made %v create calls and %v batches on the service", n, single, batches)
