@@ -1,14 +1,19 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/ferryfs/ferry/internal/kv/pgkv/pgtest"
+	"github.com/ferryfs/ferry/internal/testbin"
 	"github.com/ferryfs/ferry/internal/volume"
 )
 
@@ -57,9 +62,24 @@ func TestEngineVolume(t *testing.T) {
 			t.Errorf("ferry %s of a volume in use: exit %d, %q; want %q...", cmd, code, errs, want)
 		}
 	}
-	_, errs, code = ferry(t, "serve", "--meta", metaURL, "--listen", "tcp://127.0.0.1:0")
-	if code != 1 || !strings.Contains(errs, "is in use by another ferry process ("+holder) {
-		t.Errorf("second serve: exit %d, %q", code, errs)
+	// A second service stands by, without listening, until the holder
+	// is gone (package standby; the takeover is appliancetest's).
+	var standbyLog syncBuffer
+	sb := exec.Command(testbin.Ferry(t), "serve", "--meta", metaURL, "--listen", "tcp://127.0.0.1:0")
+	sb.Stderr = &standbyLog
+	if err := sb.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(standbyLog.String(), "standing by"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("second serve did not stand by:\n%s", standbyLog.String())
+			break
+		}
+	}
+	sb.Process.Kill()
+	sb.Wait()
+	if got := standbyLog.String(); !strings.Contains(got, "holder=\"ferry pid") || strings.Contains(got, "msg=serving") {
+		t.Errorf("second serve, standing by, names no holder or serves:\n%s", got)
 	}
 	if out := ferryOK(t, "status", "--meta", metaURL); !strings.Contains(out, "in use by "+holder) {
 		t.Errorf("status of a volume in use:\n%s", out)
@@ -89,4 +109,22 @@ func TestEngineErrors(t *testing.T) {
 			t.Errorf("ferry %q: error is not one line: %q", tc.args, errs)
 		}
 	}
+}
+
+// syncBuffer is a bytes.Buffer a process writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

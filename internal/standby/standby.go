@@ -94,7 +94,7 @@ func NewHolderID() string {
 	host, _ := os.Hostname()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+	return fmt.Sprintf("ferry pid %d on %s #%s", os.Getpid(), host, hex.EncodeToString(b[:]))
 }
 
 // Acquire waits until this process is the active service of the volume in
