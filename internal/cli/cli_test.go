@@ -169,7 +169,7 @@ func TestFormatStatusFsckGC(t *testing.T) {
 		t.Errorf("second format: exit %d, stderr %q; want %q", code, errs, want)
 	}
 	out = ferryOK(t, "status", vol)
-	for _, want := range []string{m.UUID, "not in use", "inodes      1", "objects     0"} {
+	for _, want := range []string{m.UUID, "not in use", "inodes      1", "sessions    0 recorded", "objects     0"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}

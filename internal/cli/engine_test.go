@@ -33,7 +33,7 @@ func TestEngineVolume(t *testing.T) {
 		t.Errorf("second format: exit %d, %q", code, errs)
 	}
 	out = ferryOK(t, "status", "--meta", metaURL)
-	for _, want := range []string{"name        myvol", "not in use", "inodes      1", "data        " + data, "1 MiB"} {
+	for _, want := range []string{"name        myvol", "not in use", "inodes      1", "sessions    0 recorded", "data        " + data, "1 MiB"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}

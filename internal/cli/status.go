@@ -77,6 +77,11 @@ func statusCounts(ctx context.Context, v *volume.Volume, row func(k, format stri
 	}
 	row("inodes", "%d", st.Files)
 	row("file bytes", "%d (%s)", st.Bytes, bench.FormatSize(int64(st.Bytes)))
+	sessions, err := v.Meta.Sessions(ctx)
+	if err != nil {
+		return fmt.Errorf("read sessions: %w", err)
+	}
+	row("sessions", "%d recorded (clients of the last ferry serve, which may resume)", len(sessions))
 	var n, bytes int64
 	err = v.Objects.List(ctx, "", func(o blob.Object) error {
 		n++

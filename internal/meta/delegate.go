@@ -131,6 +131,14 @@ func (fs *FS) CreateBatch(ctx context.Context, items []BatchItem) ([]Attr, []err
 		refused[i] = errs[i] != nil
 	}
 	err := fs.update(ctx, func(t *tx) error {
+		// Every item's reads in one go, on stores that batch them.
+		keys := make([][]byte, 0, 2*len(items))
+		for i, it := range items {
+			if !refused[i] {
+				keys = append(keys, inodeKey(it.In.Parent), direntKey(it.In.Parent, it.In.Name))
+			}
+		}
+		t.prefetch(keys...)
 		for i, it := range items {
 			if refused[i] {
 				continue

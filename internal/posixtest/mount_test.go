@@ -1,10 +1,13 @@
 package posixtest
 
 import (
+	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/ferryfs/ferry/internal/kv/etcdkv/etcdtest"
 	"github.com/ferryfs/ferry/internal/kv/pgkv/pgtest"
 	"github.com/ferryfs/ferry/internal/testmount"
 )
@@ -18,6 +21,9 @@ func ferryMount(t *testing.T) *testmount.Mount {
 	var opts testmount.Options
 	if onPostgres(t) {
 		opts.Meta = pgtest.FreshURL(t)
+	}
+	if onEtcd(t) {
+		opts.Meta = etcdCluster.URL(fmt.Sprintf("posix%d", etcdPrefixes.Add(1)))
 	}
 	m := testmount.New(t, opts)
 	openAncestors(t, m.Dir)
@@ -44,6 +50,12 @@ func ferryRemount(t *testing.T, m *testmount.Mount) string {
 // on the default volumes only, which keeps the suite's time in bounds.
 func TestPostgres(t *testing.T) {
 	pgtest.ServerURL(t)
+	runOnEngine(t)
+}
+
+// runOnEngine runs the part of the suite that TestPostgres and TestEtcd
+// run on volumes in an engine.
+func runOnEngine(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		fn   func(*testing.T)
@@ -54,6 +66,24 @@ func TestPostgres(t *testing.T) {
 		t.Run(tc.name, tc.fn)
 	}
 }
+
+// etcdCluster is TestEtcd's three-member cluster; each mount of it has a
+// prefix of its own.
+var (
+	etcdCluster  *etcdtest.Cluster
+	etcdPrefixes atomic.Int64
+)
+
+// TestEtcd runs the same part of the suite as TestPostgres on volumes
+// whose metadata lives in a real three-member etcd cluster on loopback.
+func TestEtcd(t *testing.T) {
+	etcdCluster = etcdtest.Start(t, 3)
+	t.Cleanup(etcdCluster.Stop)
+	runOnEngine(t)
+}
+
+// onEtcd reports whether t runs under TestEtcd.
+func onEtcd(t *testing.T) bool { return strings.HasPrefix(t.Name(), "TestEtcd/") }
 
 // onPostgres reports whether t runs under TestPostgres, whose mounts keep
 // their metadata in PostgreSQL.

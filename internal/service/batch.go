@@ -31,7 +31,12 @@ func (h *handler) createBatch(ctx context.Context, r *wire.CreateBatch) (wire.Me
 		}})
 		at = append(at, i)
 	}
+	// One batch at a time: batches of one directory all change its
+	// inode, and on engines with optimistic transactions (etcd) two at
+	// once conflict over and over instead of both committing.
+	h.s.batchMu.Lock()
 	attrs, errs := h.s.meta.CreateBatch(ctx, items)
+	h.s.batchMu.Unlock()
 	var made []uint64
 	for j, err := range errs {
 		i := at[j]

@@ -67,5 +67,6 @@
 // a push. session.mu guards a session's connection, opens and reply
 // cache; it is taken alone or under nothing. lockWaiters.mu guards the
 // sessions waiting for lock changes; it is taken under no other lock.
-// sessGuard.mu is a leaf.
+// sessGuard.mu is a leaf. batchMu serializes OpCreateBatch; it is taken
+// under no other lock and held only across the call into meta.
 package service

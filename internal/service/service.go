@@ -64,6 +64,7 @@ type Service struct {
 	writers  map[uint64]map[lease.SessionID]struct{} // sessions with a file open for writing
 	stamps   stamps                                  // grant.go
 	syncs    *groupSync                              // durable.go
+	batchMu  sync.Mutex                              // one OpCreateBatch at a time (batch.go)
 	closed   bool
 
 	lockWaits lockWaiters // sessions waiting for a change of locks (locks.go)

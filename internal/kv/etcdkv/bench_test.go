@@ -47,7 +47,7 @@ func benchBackends() []benchBackend {
 	return []benchBackend{
 		{"etcd3", func(b *testing.B) kv.Store {
 			rpcs.Store(0)
-			url := sharedCluster(b).url(newPrefix("bench"))
+			url := sharedCluster(b).URL(newPrefix("bench"))
 			s, err := etcdkv.Open(b.Context(), url, etcdkv.Options{DialOptions: []grpc.DialOption{
 				grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any,
 					cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {

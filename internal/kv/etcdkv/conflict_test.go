@@ -65,7 +65,7 @@ func TestConflicts(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			url := c.url(newPrefix("conflict"))
+			url := c.URL(newPrefix("conflict"))
 			a, b := openURL(t, url), openURL(t, url)
 			if len(tc.initial) > 0 {
 				if err := b.Update(t.Context(), func(tx kv.Txn) error {
@@ -113,7 +113,7 @@ func delOp(k string) func(kv.Txn)    { return func(tx kv.Txn) { tx.Delete([]byte
 // (here: at most one of x and y is set) that each checks.
 func TestWriteSkew(t *testing.T) {
 	c := sharedCluster(t)
-	url := c.url(newPrefix("skew"))
+	url := c.URL(newPrefix("skew"))
 	a, b := openURL(t, url), openURL(t, url)
 	claim := func(tx kv.Txn, mine string) (bool, error) {
 		for _, k := range []string{"x", "y"} {
@@ -159,7 +159,7 @@ func TestWriteSkew(t *testing.T) {
 func TestCompacted(t *testing.T) {
 	c := sharedCluster(t)
 	s := open(t, c, "compact")
-	raw := c.client(t)
+	raw := c.Client(t)
 	compact := func() {
 		resp, err := raw.Put(t.Context(), newPrefix("compact-bump"), "x")
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/ferryfs/ferry/internal/kv/etcdkv/etcdtest"
 	"log/slog"
 	"os"
 	"sync"
@@ -20,7 +21,7 @@ import (
 // stopped when the tests end. Tests that kill members start their own.
 var (
 	sharedOnce sync.Once
-	shared     *cluster
+	shared     *etcdtest.Cluster
 	sharedErr  string
 	prefixes   atomic.Int64
 )
@@ -28,20 +29,20 @@ var (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared != nil {
-		shared.stop()
+		shared.Stop()
 	}
 	os.Exit(code)
 }
 
 // sharedCluster returns the shared cluster, starting it on first use.
-func sharedCluster(t testing.TB) *cluster {
+func sharedCluster(t testing.TB) *etcdtest.Cluster {
 	t.Helper()
-	etcdBinary(t) // skips or fails before anything else
+	etcdtest.Binary(t) // skips or fails before anything else
 	sharedOnce.Do(func() {
 		st := &startT{TB: t}
 		func() {
 			defer func() { _ = recover() }()
-			shared = startCluster(st, 3)
+			shared = etcdtest.Start(st, 3)
 		}()
 		sharedErr = st.msg
 	})
@@ -74,9 +75,9 @@ func newPrefix(what string) string {
 }
 
 // open opens a store on a fresh prefix of c, closed when the test ends.
-func open(t testing.TB, c *cluster, what string) *etcdkv.Store {
+func open(t testing.TB, c *etcdtest.Cluster, what string) *etcdkv.Store {
 	t.Helper()
-	return openURL(t, c.url(newPrefix(what)))
+	return openURL(t, c.URL(newPrefix(what)))
 }
 
 func openURL(t testing.TB, url string) *etcdkv.Store {

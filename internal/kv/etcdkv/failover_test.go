@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/ferryfs/ferry/internal/kv/etcdkv/etcdtest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,16 +23,16 @@ import (
 // must have its marker, and every error must be of a known kind. The
 // workload goes on against the two survivors and must keep committing.
 func TestMemberKilled(t *testing.T) {
-	c := startCluster(t, 3)
-	t.Cleanup(c.stop)
+	c := etcdtest.Start(t, 3)
+	t.Cleanup(c.Stop)
 	const (
 		workers   = 2
 		perWorker = 120
 		killAfter = 40 // committed Updates before the kill
 	)
 	prefix := newPrefix("failover")
-	s := openURL(t, c.url(prefix)+"&request-timeout=5s")
-	leader := c.leader(t)
+	s := openURL(t, c.URL(prefix)+"&request-timeout=5s")
+	leader := c.Leader(t)
 
 	var (
 		committed atomic.Int64
@@ -80,7 +81,7 @@ func TestMemberKilled(t *testing.T) {
 				if err == nil && committed.Add(1) == killAfter {
 					killOnce.Do(func() {
 						t.Logf("killing the leader, member %d", leader)
-						c.kill(leader)
+						c.Kill(leader)
 						killed.Store(true)
 					})
 				}
@@ -99,12 +100,12 @@ func TestMemberKilled(t *testing.T) {
 
 	// Check through a fresh store that knows only the survivors.
 	var survivors []int
-	for i := range c.members {
+	for i := range c.Members {
 		if i != leader {
 			survivors = append(survivors, i)
 		}
 	}
-	check := openURL(t, c.url(prefix, survivors...))
+	check := openURL(t, c.URL(prefix, survivors...))
 	err := check.View(t.Context(), func(r kv.Reader) error {
 		n, err := counter(r)
 		if err != nil {
@@ -133,8 +134,8 @@ func TestMemberKilled(t *testing.T) {
 
 	// With a second member gone the cluster has no quorum: reads and
 	// commits fail within the request timeout, each with a one-line error.
-	lost := openURL(t, c.url(prefix)+"&request-timeout=1s")
-	c.kill(survivors[0])
+	lost := openURL(t, c.URL(prefix)+"&request-timeout=1s")
+	c.Kill(survivors[0])
 	_, gerr := lost.Get(t.Context(), []byte("counter"))
 	uerr := lost.Update(t.Context(), func(tx kv.Txn) error {
 		tx.Set([]byte("lost"), []byte("x"))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/ferryfs/ferry/internal/kv/etcdkv/etcdtest"
 	"net"
 	"strings"
 	"testing"
@@ -18,7 +19,7 @@ import (
 // more than it allows.
 func TestTooLarge(t *testing.T) {
 	c := sharedCluster(t)
-	hosts := strings.Join(c.endpoints(), ",")
+	hosts := strings.Join(c.Endpoints(), ",")
 	cases := []struct {
 		name   string
 		params string
@@ -28,8 +29,8 @@ func TestTooLarge(t *testing.T) {
 	}{
 		{"ops, stated limit", "?max-txn-ops=128", 129, 1, "max-txn-ops=128"},
 		{"bytes, default limit", "", 1, 2 << 20, "max-request-bytes=1572864"},
-		{"ops, cluster's limit", "?max-txn-ops=100000", testMaxTxnOps + 1, 1, "too many operations"},
-		{"bytes, cluster's limit", "?max-request-bytes=67108864", 1, testMaxRequestBytes + 1<<20, "max-request-bytes=67108864"},
+		{"ops, cluster's limit", "?max-txn-ops=100000", etcdtest.MaxTxnOps + 1, 1, "too many operations"},
+		{"bytes, cluster's limit", "?max-request-bytes=67108864", 1, etcdtest.MaxRequestBytes + 1<<20, "max-request-bytes=67108864"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,13 +108,13 @@ func TestWithoutEtcd(t *testing.T) {
 	t.Setenv("FERRY_ETCD", t.TempDir()+"/no-etcd")
 	t.Setenv("CI", "true")
 	r := &stopRecorder{TB: t}
-	etcdBinary(r)
+	etcdtest.Binary(r)
 	if r.skip != "" || !strings.Contains(r.fatal, "CI=true") || !strings.Contains(r.fatal, "no-etcd") {
 		t.Errorf("under CI=true: fatal %q, skip %q; want a failure naming the binary", r.fatal, r.skip)
 	}
 	t.Setenv("CI", "")
 	r = &stopRecorder{TB: t}
-	etcdBinary(r)
+	etcdtest.Binary(r)
 	if r.fatal != "" || !strings.Contains(r.skip, "no-etcd") {
 		t.Errorf("outside CI: fatal %q, skip %q; want a skip naming the binary", r.fatal, r.skip)
 	}

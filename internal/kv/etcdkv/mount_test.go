@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ferryfs/ferry/internal/kv/etcdkv/etcdtest"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -110,12 +111,12 @@ func (m *etcdMount) close(t *testing.T) {
 // everything the first one made.
 func TestMountMemberKilled(t *testing.T) {
 	testmount.RequireFUSE(t)
-	c := startCluster(t, 3)
-	t.Cleanup(c.stop)
+	c := etcdtest.Start(t, 3)
+	t.Cleanup(c.Stop)
 	prefix, objDir := newPrefix("mount"), t.TempDir()
-	m := mountEtcd(t, c.url(prefix), objDir, true)
+	m := mountEtcd(t, c.URL(prefix), objDir, true)
 	const rounds, killAt = 8, 3
-	leader := c.leader(t)
+	leader := c.Leader(t)
 	killed := make(chan struct{})
 	for k := range rounds {
 		if k == killAt {
@@ -124,7 +125,7 @@ func TestMountMemberKilled(t *testing.T) {
 				defer close(killed)
 				time.Sleep(5 * time.Millisecond)
 				t.Logf("killing the leader, member %d", leader)
-				c.kill(leader)
+				c.Kill(leader)
 			}()
 		}
 		if err := posixRound(m.dir, k); err != nil {
@@ -135,12 +136,12 @@ func TestMountMemberKilled(t *testing.T) {
 	m.close(t)
 
 	var survivors []int
-	for i := range c.members {
+	for i := range c.Members {
 		if i != leader {
 			survivors = append(survivors, i)
 		}
 	}
-	again := mountEtcd(t, c.url(prefix, survivors...), objDir, false)
+	again := mountEtcd(t, c.URL(prefix, survivors...), objDir, false)
 	for k := range rounds {
 		if err := checkRound(again.dir, k); err != nil {
 			t.Fatalf("remounted on the survivors: round %d: %v", k, err)
@@ -237,7 +238,7 @@ func checkRound(root string, k int) error {
 // result must be what each goroutine did.
 func TestMountConcurrent(t *testing.T) {
 	testmount.RequireFUSE(t)
-	m := mountEtcd(t, sharedCluster(t).url(newPrefix("mountconc")), t.TempDir(), true)
+	m := mountEtcd(t, sharedCluster(t).URL(newPrefix("mountconc")), t.TempDir(), true)
 	const workers, files = 4, 20
 	shared := filepath.Join(m.dir, "shared")
 	if err := os.Mkdir(shared, 0o755); err != nil {

@@ -49,7 +49,7 @@ func TestLostAnswer(t *testing.T) {
 				return status.Error(codes.Unavailable, "test: answer lost")
 			}
 			prefix := newPrefix("lost")
-			s, err := etcdkv.Open(t.Context(), c.url(prefix), etcdkv.Options{
+			s, err := etcdkv.Open(t.Context(), c.URL(prefix), etcdkv.Options{
 				DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(drop)},
 			})
 			if err != nil {
@@ -84,7 +84,7 @@ func TestLostAnswer(t *testing.T) {
 			if err := s.View(t.Context(), func(r kv.Reader) (err error) { n, err = counter(r); return err }); err != nil || n != 4 {
 				t.Fatalf("counter = %d, %v; want 4", n, err)
 			}
-			resp, err := c.client(t).Get(t.Context(), prefix+"/:m/c/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+			resp, err := c.Client(t).Get(t.Context(), prefix+"/:m/c/", clientv3.WithPrefix(), clientv3.WithCountOnly())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,7 +108,7 @@ func TestSwallowedReadError(t *testing.T) {
 		}
 		return invoker(ctx, method, req, reply, cc, opts...)
 	}
-	s, err := etcdkv.Open(t.Context(), c.url(newPrefix("swallow")), etcdkv.Options{
+	s, err := etcdkv.Open(t.Context(), c.URL(newPrefix("swallow")), etcdkv.Options{
 		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(failReads)},
 	})
 	if err != nil {

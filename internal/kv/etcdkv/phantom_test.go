@@ -21,7 +21,7 @@ func TestPhantomInvariant(t *testing.T) {
 	for _, limit := range []int{5, 80} {
 		t.Run(fmt.Sprintf("limit %d", limit), func(t *testing.T) {
 			t.Parallel()
-			url := c.url(newPrefix("phantom"))
+			url := c.URL(newPrefix("phantom"))
 			stores := []kv.Store{openURL(t, url), openURL(t, url)}
 			dir := []byte("dir/")
 			// Start one short of full, so that inserts race for the last place.

@@ -1,4 +1,8 @@
-package etcdkv_test
+// Package etcdtest starts real etcd clusters on loopback for tests: the
+// etcd server binary of $FERRY_ETCD or PATH (scripts/etcd.sh installs
+// Debian's), members in temporary directories, killed with the test
+// process however it ends.
+package etcdtest
 
 import (
 	"context"
@@ -22,15 +26,15 @@ import (
 // so. kvtest's LargeTxn commits 12 MiB in one Update and ManyKeys deletes
 // 5,000 keys in one.
 const (
-	testMaxTxnOps       = 16384
-	testMaxRequestBytes = 16 << 20
-	testParams          = "?max-txn-ops=16384&max-request-bytes=16777216"
+	MaxTxnOps       = 16384
+	MaxRequestBytes = 16 << 20
+	Params          = "?max-txn-ops=16384&max-request-bytes=16777216"
 )
 
-// etcdBinary returns the etcd server to run: $FERRY_ETCD, else etcd on
+// Binary returns the etcd server to run: $FERRY_ETCD, else etcd on
 // PATH (scripts/etcd.sh installs it). Without one the test is skipped,
 // except under CI=true, where it fails.
-func etcdBinary(t testing.TB) string {
+func Binary(t testing.TB) string {
 	t.Helper()
 	bin := os.Getenv("FERRY_ETCD")
 	if bin == "" {
@@ -64,11 +68,11 @@ type member struct {
 	done   chan struct{} // closed when the process has exited
 }
 
-// cluster is a real etcd cluster of n members on loopback, in temporary
+// Cluster is a real etcd cluster of n members on loopback, in temporary
 // directories.
-type cluster struct {
+type Cluster struct {
 	dir     string
-	members []*member
+	Members []*member
 	mu      sync.Mutex
 }
 
@@ -93,16 +97,16 @@ func freePorts(t testing.TB, n int) []int {
 	return ports
 }
 
-// startCluster starts n members and waits until every one answers and
+// Start starts n members and waits until every one answers and
 // the cluster has a leader. The caller stops it.
-func startCluster(t testing.TB, n int) *cluster {
+func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
-	bin := etcdBinary(t)
+	bin := Binary(t)
 	dir, err := os.MkdirTemp("", "ferry-etcd-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{dir: dir}
+	c := &Cluster{dir: dir}
 	ports := freePorts(t, 2*n)
 	var initial []string
 	for i := range n {
@@ -112,18 +116,18 @@ func startCluster(t testing.TB, n int) *cluster {
 			peer:   fmt.Sprintf("127.0.0.1:%d", ports[2*i+1]),
 			dir:    filepath.Join(dir, fmt.Sprintf("m%d", i)),
 		}
-		c.members = append(c.members, m)
+		c.Members = append(c.Members, m)
 		initial = append(initial, m.name+"=http://"+m.peer)
 	}
-	for _, m := range c.members {
+	for _, m := range c.Members {
 		if err := m.start(bin, strings.Join(initial, ","), filepath.Base(dir)); err != nil {
-			c.stop()
+			c.Stop()
 			t.Fatalf("start etcd %s: %v", m.name, err)
 		}
 	}
-	if err := c.waitHealthy(60 * time.Second); err != nil {
-		logs := c.logs()
-		c.stop()
+	if err := c.WaitHealthy(60 * time.Second); err != nil {
+		logs := c.Logs()
+		c.Stop()
 		t.Fatalf("etcd cluster did not become healthy: %v\n%s", err, logs)
 	}
 	return c
@@ -145,8 +149,8 @@ func (m *member) start(bin, initial, token string) error {
 		"--initial-cluster", initial,
 		"--initial-cluster-state", "new",
 		"--initial-cluster-token", token,
-		"--max-txn-ops", fmt.Sprint(testMaxTxnOps),
-		"--max-request-bytes", fmt.Sprint(testMaxRequestBytes),
+		"--max-txn-ops", fmt.Sprint(MaxTxnOps),
+		"--max-request-bytes", fmt.Sprint(MaxRequestBytes),
 		"--logger", "zap",
 		"--log-level", "warn",
 	)
@@ -164,32 +168,32 @@ func (m *member) start(bin, initial, token string) error {
 	return nil
 }
 
-// endpoints returns the client addresses of the members, or of the ones
+// Endpoints returns the client addresses of the members, or of the ones
 // given.
-func (c *cluster) endpoints(which ...int) []string {
+func (c *Cluster) Endpoints(which ...int) []string {
 	if len(which) == 0 {
-		for i := range c.members {
+		for i := range c.Members {
 			which = append(which, i)
 		}
 	}
 	var eps []string
 	for _, i := range which {
-		eps = append(eps, c.members[i].client)
+		eps = append(eps, c.Members[i].client)
 	}
 	return eps
 }
 
-// url returns the etcd:// URL of prefix on the given members (all by
+// URL returns the etcd:// URL of prefix on the given members (all by
 // default), with the test limits.
-func (c *cluster) url(prefix string, which ...int) string {
-	return "etcd://" + strings.Join(c.endpoints(which...), ",") + "/" + prefix + testParams
+func (c *Cluster) URL(prefix string, which ...int) string {
+	return "etcd://" + strings.Join(c.Endpoints(which...), ",") + "/" + prefix + Params
 }
 
-// client returns a plain etcd client of the cluster, for the tests' own
+// Client returns a plain etcd client of the cluster, for the tests' own
 // checks.
-func (c *cluster) client(t testing.TB) *clientv3.Client {
+func (c *Cluster) Client(t testing.TB) *clientv3.Client {
 	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: c.endpoints(), Logger: zap.NewNop(), DialTimeout: 5 * time.Second})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), Logger: zap.NewNop(), DialTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,9 +201,9 @@ func (c *cluster) client(t testing.TB) *clientv3.Client {
 	return cli
 }
 
-// waitHealthy waits until every running member reports a leader.
-func (c *cluster) waitHealthy(limit time.Duration) error {
-	cli, err := clientv3.New(clientv3.Config{Endpoints: c.endpoints(), Logger: zap.NewNop()})
+// WaitHealthy waits until every running member reports a leader.
+func (c *Cluster) WaitHealthy(limit time.Duration) error {
+	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), Logger: zap.NewNop()})
 	if err != nil {
 		return err
 	}
@@ -217,8 +221,8 @@ func (c *cluster) waitHealthy(limit time.Duration) error {
 	}
 }
 
-func (c *cluster) checkMembers(cli *clientv3.Client) error {
-	for _, m := range c.members {
+func (c *Cluster) checkMembers(cli *clientv3.Client) error {
+	for _, m := range c.Members {
 		select {
 		case <-m.done:
 			continue // killed on purpose, or crashed: logs tell
@@ -237,11 +241,11 @@ func (c *cluster) checkMembers(cli *clientv3.Client) error {
 	return nil
 }
 
-// leader returns the index of the member that leads.
-func (c *cluster) leader(t testing.TB) int {
+// Leader returns the index of the member that leads.
+func (c *Cluster) Leader(t testing.TB) int {
 	t.Helper()
-	cli := c.client(t)
-	for i, m := range c.members {
+	cli := c.Client(t)
+	for i, m := range c.Members {
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 		st, err := cli.Status(ctx, "http://"+m.client)
 		cancel()
@@ -253,9 +257,9 @@ func (c *cluster) leader(t testing.TB) int {
 	return -1
 }
 
-// kill ends member i with SIGKILL and waits for it.
-func (c *cluster) kill(i int) {
-	m := c.members[i]
+// Kill ends member i with SIGKILL and waits for it.
+func (c *Cluster) Kill(i int) {
+	m := c.Members[i]
 	if m.cmd == nil || m.cmd.Process == nil {
 		return
 	}
@@ -263,20 +267,20 @@ func (c *cluster) kill(i int) {
 	<-m.done
 }
 
-// stop kills every member and removes the data directories.
-func (c *cluster) stop() {
+// Stop kills every member and removes the data directories.
+func (c *Cluster) Stop() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for i := range c.members {
-		c.kill(i)
+	for i := range c.Members {
+		c.Kill(i)
 	}
 	_ = os.RemoveAll(c.dir)
 }
 
-// logs returns what the members logged.
-func (c *cluster) logs() string {
+// Logs returns what the members logged.
+func (c *Cluster) Logs() string {
 	var b strings.Builder
-	for _, m := range c.members {
+	for _, m := range c.Members {
 		data, err := os.ReadFile(m.dir + ".log")
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			fmt.Fprintf(&b, "%s: %v\n", m.name, err)
