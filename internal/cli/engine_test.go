@@ -88,6 +88,11 @@ func TestEngineVolume(t *testing.T) {
 
 func TestEngineErrors(t *testing.T) {
 	metaURL := pgtest.FreshURL(t)
+	// Credentials that reach no further than the endpoint, and no look
+	// for others off this machine (the EC2 metadata service).
+	t.Setenv("AWS_ACCESS_KEY_ID", "ferrytest")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "ferrytest")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -100,6 +105,10 @@ func TestEngineErrors(t *testing.T) {
 		{[]string{"serve", "vol", "--meta", metaURL, "--listen", "tcp://127.0.0.1:0"}, 2, "too many arguments"},
 		{[]string{"status", "--meta", "mysql://h/db"}, 1, `unknown metadata engine "mysql"`},
 		{[]string{"status", "--meta", "postgres://nobody@127.0.0.1:1/db"}, 1, "connection refused"},
+		// An object store out of reach is one line at format time, and the
+		// volume is not made.
+		{[]string{"format", "--meta", metaURL, "--data", "s3://bucket/v?endpoint=http://127.0.0.1:1", "v"}, 1, "unreachable"},
+		{[]string{"status", "--meta", metaURL}, 1, "holds no Ferry volume"},
 	} {
 		_, errs, code := ferry(t, tc.args...)
 		if code != tc.code || !strings.Contains(errs, tc.want) {

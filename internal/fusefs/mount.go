@@ -178,7 +178,7 @@ func mountOptions(o Options, root bool) *fuse.MountOptions {
 		// rules out passthrough.
 		DisabledCapabilities: fuse.CAP_WRITEBACK_CACHE,
 		Debug:                o.Debug,
-		Logger:               slog.NewLogLogger(log.Handler(), slog.LevelInfo),
+		Logger:               slog.NewLogLogger(log.Handler(), slog.LevelDebug), // go-fuse says little worth a line by default
 		PanicHandler: func(v any) fuse.Status {
 			log.Error("fuse: panic in request handler", "panic", v, "stack", string(debug.Stack()))
 			return fuse.EIO

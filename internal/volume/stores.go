@@ -26,11 +26,11 @@ import (
 func OpenKV(ctx context.Context, rawURL string, log *slog.Logger) (kv.Store, error) {
 	switch scheme(rawURL) {
 	case "":
-		return pebblekv.Open(rawURL, pebblekv.Options{Logger: log.With("component", "pebble")})
+		return kvStore(pebblekv.Open(rawURL, pebblekv.Options{Logger: log.With("component", "pebble")}))
 	case "postgres", "postgresql":
-		return pgkv.Open(ctx, rawURL, pgkv.Options{Logger: log.With("component", "pgkv")})
+		return kvStore(pgkv.Open(ctx, rawURL, pgkv.Options{Logger: log.With("component", "pgkv")}))
 	case "etcd":
-		return etcdkv.Open(ctx, rawURL, etcdkv.Options{Logger: log.With("component", "etcdkv")})
+		return kvStore(etcdkv.Open(ctx, rawURL, etcdkv.Options{Logger: log.With("component", "etcdkv")}))
 	default:
 		return nil, fmt.Errorf("%s: unknown metadata engine %q (Ferry knows postgres:// and etcd://)", Redact(rawURL), scheme(rawURL))
 	}
@@ -46,9 +46,9 @@ func OpenBlob(ctx context.Context, rawURL string, log *slog.Logger) (blob.Store,
 		if err != nil {
 			return nil, err
 		}
-		return localblob.Open(path, localblob.Options{Logger: log.With("component", "objects")})
+		return blobStore(localblob.Open(path, localblob.Options{Logger: log.With("component", "objects")}))
 	case "s3":
-		return s3blob.Open(ctx, rawURL, s3blob.Options{Logger: log.With("component", "s3")})
+		return blobStore(s3blob.Open(ctx, rawURL, s3blob.Options{Logger: log.With("component", "s3")}))
 	default:
 		return nil, fmt.Errorf("%s: unknown object store %q (Ferry knows s3://, file:// and local paths)", Redact(rawURL), scheme(rawURL))
 	}
@@ -133,4 +133,21 @@ func checkNoCredentials(rawURL string) error {
 		return fmt.Errorf("data URL %s carries credentials; it is stored in the volume, so give them in the environment instead", Redact(rawURL))
 	}
 	return nil
+}
+
+// kvStore and blobStore turn a backend's (nil *T, err) into a nil
+// interface: a nil pointer in an interface is not nil, and whoever
+// closes what a failed open left would call it.
+func kvStore[T kv.Store](s T, err error) (kv.Store, error) {
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func blobStore[T blob.Store](s T, err error) (blob.Store, error) {
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }

@@ -3,6 +3,7 @@ package s3blob
 import (
 	"context"
 	"fmt"
+	"github.com/aws/smithy-go/logging"
 	"log/slog"
 	"net"
 	"net/http"
@@ -157,6 +158,12 @@ func (s *Store) connect(ctx context.Context) error {
 	o := s.opts
 	loadOpts := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer { return newRetryer(o) }),
+		// The SDK's own notes (such as falling back to IMDSv1 while it
+		// looks for credentials) go to the store's log at debug level,
+		// not to stderr: an error is one line.
+		config.WithLogger(logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+			s.log.Debug("aws sdk: "+fmt.Sprintf(format, v...), "class", string(c))
+		})),
 	}
 	if s.loc.Region != "" {
 		loadOpts = append(loadOpts, config.WithRegion(s.loc.Region))
