@@ -12,9 +12,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ferryfs/ferry/internal/kv/pgkv"
-	"github.com/ferryfs/ferry/internal/standby"
 	"github.com/ferryfs/ferry/internal/kv/pgkv/pgtest"
 	"github.com/ferryfs/ferry/internal/meta"
+	"github.com/ferryfs/ferry/internal/standby"
 )
 
 func formatEngineT(t *testing.T, metaURL string, opts FormatOptions) meta.Super {
