@@ -44,7 +44,9 @@ type FS struct {
 	inos allocator
 	objs allocator
 
-	usageSeq    atomic.Uint64 // ids of usage delta records
+	usageSeq    atomic.Uint64 // ids of usage delta records, taken under usageMu
+	usageMu     sync.Mutex
+	usageLive   map[uint64]bool // delta ids of transactions not ended yet
 	usageDeltas atomic.Uint64 // delta records written by this process
 	usageFolded atomic.Uint64 // usageDeltas at the last fold
 

@@ -140,6 +140,7 @@ type tx struct {
 	garbage bool      // objects were dropped: wake the reaper
 	orphans []uint64  // inodes that became orphans
 	claims  []uint64  // purge claims to drop when the transaction ends
+	usageID uint64    // the id of its usage delta record, 0 if none
 	changes changeSet // what the transaction changed, when somebody listens
 }
 
@@ -186,15 +187,21 @@ func (t *tx) dropObjects(ids []uint64) {
 // update runs fn in a transaction, retried on conflict by the store.
 func (fs *FS) update(ctx context.Context, fn func(t *tx) error) error {
 	var garbage bool
-	var orphans, claims []uint64
+	var orphans, claims, usageIDs []uint64
 	var changes changeSet
 	defer func() { fs.dropClaims(claims) }()
+	defer func() { fs.usageEnded(usageIDs) }()
 	err := fs.store.Update(ctx, func(kt kv.Txn) error {
 		t := &tx{reader: reader{r: kt, fs: fs}, t: kt, now: fs.opts.Now().UnixNano()}
 		if fs.opts.OnCommit != nil {
 			t.changes.m = make(map[uint64]*Change)
 		}
-		defer func() { claims = append(claims, t.claims...) }()
+		defer func() {
+			claims = append(claims, t.claims...)
+			if t.usageID != 0 {
+				usageIDs = append(usageIDs, t.usageID)
+			}
+		}()
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -224,7 +231,8 @@ func (fs *FS) update(ctx context.Context, fn func(t *tx) error) error {
 }
 
 func (t *tx) applyUsage() error {
-	id := t.fs.usageSeq.Add(1)
+	id := t.fs.usageBegun()
+	t.usageID = id
 	t.put(usageDeltaKey(id), usage{Files: t.files, Bytes: t.bytes}.encode())
 	if t.fs.usageDeltas.Add(1)%foldAfter == 0 {
 		t.garbage = true // wake the background worker, which also folds
@@ -263,29 +271,79 @@ func (r reader) sumUsage() (base, sum usage, last uint64, err error) {
 // foldUsage folds the deltas into the base record; with set, the base is
 // set to *set instead (fsck's repair).
 func (fs *FS) foldUsage(ctx context.Context, set *usage) error {
+	// Delta ids are taken before their transactions commit, so a lower
+	// id may commit after a higher one: fold only below every id still
+	// in flight, or a late one would land under the base and be lost.
+	floor := fs.usageFloor()
 	return fs.update(ctx, func(t *tx) error {
-		base, sum, last, err := t.sumUsage()
+		base, _, _, err := t.sumUsage()
+		if err != nil {
+			return err
+		}
+		if floor <= base.Upto {
+			return nil
+		}
+		sum := base
+		var keys [][]byte
+		err = t.scan(usageDeltaKey(base.Upto+1), usageDeltaKey(floor+1), func(k, p []byte) (bool, error) {
+			d, err := decodeUsage(p)
+			if err != nil {
+				return false, err
+			}
+			sum.Files += d.Files
+			sum.Bytes += d.Bytes
+			keys = append(keys, clone(k))
+			return true, nil
+		})
 		if err != nil {
 			return err
 		}
 		if set != nil {
 			sum = *set
 		}
-		var keys [][]byte
-		err = t.r.Scan(usageDeltaKey(base.Upto+1), kv.PrefixEnd(usageKey()), func(k, v []byte) bool {
-			keys = append(keys, clone(k))
-			return true
-		})
-		if err != nil {
-			return err
-		}
 		for _, k := range keys {
 			t.t.Delete(k)
 		}
-		sum.Upto = last
+		sum.Upto = floor
 		t.put(usageKey(), sum.encode())
 		return nil
 	})
+}
+
+// usageBegun takes the id of a transaction's usage delta record.
+func (fs *FS) usageBegun() uint64 {
+	fs.usageMu.Lock()
+	defer fs.usageMu.Unlock()
+	id := fs.usageSeq.Add(1)
+	if fs.usageLive == nil {
+		fs.usageLive = make(map[uint64]bool)
+	}
+	fs.usageLive[id] = true
+	return id
+}
+
+// usageEnded says that the transactions of ids committed or gave up.
+func (fs *FS) usageEnded(ids []uint64) {
+	if len(ids) == 0 {
+		return
+	}
+	fs.usageMu.Lock()
+	defer fs.usageMu.Unlock()
+	for _, id := range ids {
+		delete(fs.usageLive, id)
+	}
+}
+
+// usageFloor returns the highest delta id below which no transaction is
+// still in flight.
+func (fs *FS) usageFloor() uint64 {
+	fs.usageMu.Lock()
+	defer fs.usageMu.Unlock()
+	floor := fs.usageSeq.Load()
+	for id := range fs.usageLive {
+		floor = min(floor, id-1)
+	}
+	return floor
 }
 
 // view runs fn on a consistent snapshot.
