@@ -47,8 +47,8 @@ type FS struct {
 	usageSeq    atomic.Uint64 // ids of usage delta records, taken under usageMu
 	usageMu     sync.Mutex
 	usageLive   map[uint64]bool // delta ids of transactions not ended yet
-	usageDeltas atomic.Uint64 // delta records written by this process
-	usageFolded atomic.Uint64 // usageDeltas at the last fold
+	usageDeltas atomic.Uint64   // delta records written by this process
+	usageFolded atomic.Uint64   // usageDeltas at the last fold
 
 	openMu  sync.Mutex
 	opens   map[uint64]int  // open count per inode
