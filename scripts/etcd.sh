@@ -5,13 +5,10 @@
 # tests skip, or fail under CI=true.
 etcd_bin=${FERRY_ETCD:-/usr/bin/etcd}
 if [ ! -x "$etcd_bin" ]; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		printf 'etcd.sh: installing etcd-server\n' >&2
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null; } ||
-			printf 'etcd.sh: could not install etcd-server; the etcd tests will fail under CI\n' >&2
-	else
-		printf 'etcd.sh: no %s (apt-get install etcd-server); the etcd tests will skip, or fail under CI\n' "$etcd_bin" >&2
-	fi
+	. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+	printf 'etcd.sh: installing etcd-server\n' >&2
+	apt_install etcd-server ||
+		printf 'etcd.sh: could not install etcd-server (apt-get install etcd-server as root); the etcd tests will skip, or fail under CI\n' >&2
 fi
 if [ -x "$etcd_bin" ]; then
 	export FERRY_ETCD=$etcd_bin

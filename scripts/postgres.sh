@@ -40,11 +40,9 @@ _pg_stop() {
 _pg_start() {
 	_pg_binDir=$(_pg_bin)
 	if [ -z "$_pg_binDir" ]; then
-		if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-			_pg_say "installing postgresql"
-			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } ||
-				_pg_say "could not install postgresql"
-		fi
+		. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+		_pg_say "installing postgresql"
+		apt_install postgresql || _pg_say "could not install postgresql"
 		_pg_binDir=$(_pg_bin)
 	fi
 	if [ -z "$_pg_binDir" ]; then

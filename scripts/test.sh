@@ -13,6 +13,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 pkgs=("${@:-./...}")
 
 say() { printf 'test.sh: %s\n' "$*" >&2; }
+. scripts/apt.sh
 
 command -v go >/dev/null || { say "go is not installed (https://go.dev/dl/)"; exit 1; }
 
@@ -26,13 +27,9 @@ need=()
 command -v fusermount3 >/dev/null || need+=(fuse3)
 command -v setfacl >/dev/null || need+=(acl)
 if [ ${#need[@]} -gt 0 ]; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		say "installing ${need[*]}"
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; } ||
-			say "could not install ${need[*]}; tests that need them will fail"
-	else
-		say "missing ${need[*]} (apt-get install ${need[*]}); tests that need them will fail"
-	fi
+	say "installing ${need[*]}"
+	apt_install "${need[@]}" ||
+		say "could not install ${need[*]} (apt-get install ${need[*]} as root); tests that need them will fail"
 fi
 
 export FERRY_VERSITYGW="${FERRY_VERSITYGW:-$(bash scripts/versitygw.sh)}" # S3 server for internal/blob/s3blob
