@@ -99,13 +99,21 @@ func NewHolderID() string {
 
 // Acquire waits until this process is the active service of the volume in
 // store and returns its lease, renewed in the background until Release or
-// until it is lost. It returns early only if ctx ends or the engine fails
-// in a way that is not transient.
+// until it is lost. It returns early only if ctx ends.
 func Acquire(ctx context.Context, store kv.Store, opts Options) (*Lease, error) {
+	return acquire(ctx, store, opts, true)
+}
+
+// acquire takes the volume when Watch says it may. With wait it stands by
+// for as long as it takes and rides out failures of the engine; without,
+// it fails with the engine's error, or with a *HeldError as soon as the
+// holder's beat moves.
+func acquire(ctx context.Context, store kv.Store, opts Options, wait bool) (*Lease, error) {
 	opts.defaults()
 	holder := NewHolderID()
 	w := Watch{Period: opts.Period}
-	logged := false
+	var first meta.Active // the first holder seen
+	seen := false
 	for {
 		var cur meta.Active
 		var ok bool
@@ -114,25 +122,28 @@ func Acquire(ctx context.Context, store kv.Store, opts Options) (*Lease, error) 
 			cur, ok, err = meta.ReadActive(r)
 			return err
 		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
+		switch {
+		case err != nil && (!wait || ctx.Err() != nil):
+			return nil, err
+		case err != nil:
 			opts.Logger.Warn("standby: reading the active record failed", "err", err)
-		} else if w.Observe(cur, ok, time.Now()) {
+		case w.Observe(cur, ok, time.Now()):
 			l, err := takeOver(ctx, store, opts, holder, cur, ok)
-			if err == nil {
-				return l, nil
-			}
-			if !errors.Is(err, errMoved) {
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
-				}
+			switch {
+			case err == nil || !errors.Is(err, errMoved) && (!wait || ctx.Err() != nil):
+				return l, err
+			case !errors.Is(err, errMoved):
 				opts.Logger.Warn("standby: taking over failed", "err", err)
 			}
-		} else if !logged {
-			opts.Logger.Info("standing by: another service is active", "holder", cur.Holder, "addrs", cur.Addrs, "term", cur.Term)
-			logged = true
+		case !seen:
+			first, seen = cur, true
+			if wait {
+				opts.Logger.Info("standing by: another service is active", "holder", cur.Holder, "addrs", cur.Addrs, "term", cur.Term)
+			} else {
+				opts.Logger.Info("another process held the volume: waiting to see whether it still does", "holder", cur.Holder, "for", opts.Period+margin(opts.Period))
+			}
+		case !wait && !sameRecord(cur, first):
+			return nil, &HeldError{Holder: cur.Holder, Addrs: cur.Addrs}
 		}
 		select {
 		case <-ctx.Done():
@@ -281,11 +292,14 @@ type HeldError struct {
 	Addrs  []string
 }
 
-func (e *HeldError) Error() string {
+func (e *HeldError) Error() string { return "held by " + e.Who() }
+
+// Who names the holder and its addresses.
+func (e *HeldError) Who() string {
 	if len(e.Addrs) > 0 {
-		return fmt.Sprintf("held by %s (serving %s)", e.Holder, strings.Join(e.Addrs, ", "))
+		return fmt.Sprintf("%s (serving %s)", e.Holder, strings.Join(e.Addrs, ", "))
 	}
-	return "held by " + e.Holder
+	return e.Holder
 }
 
 // TryAcquire is Acquire for a process that must not wait behind a live
@@ -293,41 +307,5 @@ func (e *HeldError) Error() string {
 // holds it, or once the holder's beat has stood still for a lease period
 // and the margin, and fails with a *HeldError as soon as the beat moves.
 func TryAcquire(ctx context.Context, store kv.Store, opts Options) (*Lease, error) {
-	opts.defaults()
-	holder := NewHolderID()
-	w := Watch{Period: opts.Period}
-	var first meta.Active
-	seen := false
-	for {
-		var cur meta.Active
-		var ok bool
-		err := store.View(ctx, func(r kv.Reader) error {
-			var err error
-			cur, ok, err = meta.ReadActive(r)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		if ok && cur.Holder != "" {
-			if seen && !sameRecord(cur, first) {
-				return nil, &HeldError{Holder: cur.Holder, Addrs: cur.Addrs}
-			}
-			if !seen {
-				first, seen = cur, true
-				opts.Logger.Info("another process held the volume: waiting to see whether it still does", "holder", cur.Holder, "for", opts.Period+margin(opts.Period))
-			}
-		}
-		if w.Observe(cur, ok, time.Now()) {
-			l, err := takeOver(ctx, store, opts, holder, cur, ok)
-			if !errors.Is(err, errMoved) {
-				return l, err
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(opts.Period / 8):
-		}
-	}
+	return acquire(ctx, store, opts, false)
 }

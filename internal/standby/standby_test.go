@@ -57,7 +57,7 @@ func (f *flaky) Update(ctx context.Context, fn func(kv.Txn) error) error {
 	return f.Store.Update(ctx, fn)
 }
 
-func acquire(t *testing.T, store kv.Store, addr string) (<-chan *Lease, context.CancelFunc) {
+func acquireAsync(t *testing.T, store kv.Store, addr string) (<-chan *Lease, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan *Lease, 1)
 	go func() {
@@ -91,14 +91,14 @@ func TestTakeOverFromACrashedHolder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		store := memkv.New()
-		chA, cancelA := acquire(t, store, "a")
+		chA, cancelA := acquireAsync(t, store, "a")
 		defer cancelA()
 		synctest.Wait()
 		a := poll(chA)
 		if a == nil {
 			t.Fatal("the first service did not become active at once")
 		}
-		chB, cancelB := acquire(t, store, "b")
+		chB, cancelB := acquireAsync(t, store, "b")
 		defer cancelB()
 		// While a renews, b waits, however long.
 		time.Sleep(10 * DefaultPeriod)
@@ -156,11 +156,11 @@ func TestReleaseHandsOverAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		store := memkv.New()
-		chA, cancelA := acquire(t, store, "a")
+		chA, cancelA := acquireAsync(t, store, "a")
 		defer cancelA()
 		synctest.Wait()
 		a := poll(chA)
-		chB, cancelB := acquire(t, store, "b")
+		chB, cancelB := acquireAsync(t, store, "b")
 		defer cancelB()
 		time.Sleep(DefaultPeriod)
 		synctest.Wait()
@@ -192,7 +192,7 @@ func TestReleaseHandsOverAtOnce(t *testing.T) {
 func TestHolderGivesUpBeforeTakeover(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store := &flaky{Store: memkv.New()}
-		chA, cancelA := acquire(t, store, "a")
+		chA, cancelA := acquireAsync(t, store, "a")
 		defer cancelA()
 		synctest.Wait()
 		a := poll(chA)

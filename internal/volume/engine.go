@@ -227,7 +227,7 @@ func (v *Volume) activate(ctx context.Context, opts Options) error {
 	}
 	var held *standby.HeldError
 	if errors.As(err, &held) {
-		return &InUseError{Dir: v.Source, Holder: held.Error()[len("held by "):]}
+		return &InUseError{Dir: v.Source, Holder: held.Who()}
 	}
 	if err != nil {
 		return fmt.Errorf("volume %s: become its active holder: %w", v.Source, err)
