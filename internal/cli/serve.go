@@ -109,7 +109,7 @@ func runServe(ctx context.Context, log *slog.Logger, vol volSource, listen []lis
 	if v.Lease != nil {
 		lost = v.Lease.Lost()
 	}
-	if strings.HasPrefix(v.Super.Data, "s3://") {
+	if volume.Shared(v.Super.Data) {
 		svc.AdvertiseData(v.Super.Data)
 	}
 	accept, objects := pm.service(svc, v.Objects, svc.Accept)

@@ -3,10 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
+	"log/slog"
 
 	"github.com/ferryfs/ferry/internal/blob"
-	"github.com/ferryfs/ferry/internal/blob/s3blob"
+	"github.com/ferryfs/ferry/internal/volume"
 )
 
 // openStore opens, for a remote mount, the object store its service names
@@ -14,8 +14,8 @@ import (
 // service. Only stores made to be shared over a network qualify; the
 // credentials are this machine's own (the AWS environment and profiles).
 func openStore(ctx context.Context, url string) (blob.Store, error) {
-	if strings.HasPrefix(url, "s3://") {
-		return s3blob.Open(ctx, url, s3blob.Options{})
+	if !volume.Shared(url) {
+		return nil, fmt.Errorf("object store %s: not a kind this client reaches itself", url)
 	}
-	return nil, fmt.Errorf("object store %s: not a kind this client reaches itself", url)
+	return volume.OpenBlob(ctx, url, slog.New(slog.DiscardHandler))
 }

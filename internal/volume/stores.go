@@ -54,6 +54,11 @@ func OpenBlob(ctx context.Context, rawURL string, log *slog.Logger) (blob.Store,
 	}
 }
 
+// Shared reports whether the object store rawURL names is one that
+// clients on other machines can reach themselves (an S3 bucket), so that
+// a service may name it to them.
+func Shared(rawURL string) bool { return scheme(rawURL) == "s3" }
+
 // IsURL reports whether s names a store by URL (scheme://...) rather than
 // by a path.
 func IsURL(s string) bool { return scheme(s) != "" }
