@@ -122,16 +122,21 @@ func acquire(ctx context.Context, store kv.Store, opts Options, wait bool) (*Lea
 			cur, ok, err = meta.ReadActive(r)
 			return err
 		})
+		if wait && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		switch {
-		case err != nil && (!wait || ctx.Err() != nil):
+		case err != nil && !wait:
 			return nil, err
 		case err != nil:
 			opts.Logger.Warn("standby: reading the active record failed", "err", err)
 		case w.Observe(cur, ok, time.Now()):
 			l, err := takeOver(ctx, store, opts, holder, cur, ok)
 			switch {
-			case err == nil || !errors.Is(err, errMoved) && (!wait || ctx.Err() != nil):
+			case err == nil || !errors.Is(err, errMoved) && !wait:
 				return l, err
+			case wait && ctx.Err() != nil:
+				return nil, ctx.Err()
 			case !errors.Is(err, errMoved):
 				opts.Logger.Warn("standby: taking over failed", "err", err)
 			}
