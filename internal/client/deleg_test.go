@@ -8,10 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferryfs/ferry/internal/blob/memblob"
 	"github.com/ferryfs/ferry/internal/client"
 	"github.com/ferryfs/ferry/internal/kv"
-	"github.com/ferryfs/ferry/internal/kv/memkv"
 	"github.com/ferryfs/ferry/internal/meta"
 	"github.com/ferryfs/ferry/internal/rpc"
 	"github.com/ferryfs/ferry/internal/service"
@@ -31,36 +29,11 @@ func (f fullKV) Update(ctx context.Context, fn func(kv.Txn) error) error {
 	return f.Store.Update(ctx, fn)
 }
 
-// serve runs a service over meta on the in-memory store behind fullKV,
-// on a loopback listener, as `ferry serve` wires it.
+// serve runs a service over the in-memory store behind fullKV.
 func serve(t *testing.T, full *atomic.Bool) rpc.Addr {
 	t.Helper()
-	ctx := context.Background()
-	store := memkv.New()
-	if err := meta.Format(ctx, store, meta.FormatOptions{BlockSize: 1 << 20, UUID: "test-volume"}); err != nil {
-		t.Fatal(err)
-	}
-	svc := service.New(service.Options{LeasePeriod: 10 * time.Second, RecallTimeout: 5 * time.Second})
-	fs, err := meta.New(ctx, fullKV{store, full}, meta.Options{OnCommit: svc.OnCommit, KeepOrphans: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc.Configure(memblob.New(), 1<<20, "test-volume")
-	if err := svc.Attach(ctx, fs); err != nil {
-		t.Fatal(err)
-	}
-	srv := rpc.NewServer(rpc.ServerOptions{Accept: svc.Accept})
-	ln, err := rpc.Listen(rpc.Addr{Scheme: "tcp", Host: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		svc.Close()
-		fs.Close()
-	})
-	return rpc.Addr{Scheme: "tcp", Host: ln.Addr().String()}
+	return serveOn(t, func(st kv.Store) kv.Store { return fullKV{st, full} },
+		service.Options{LeasePeriod: 10 * time.Second, RecallTimeout: 5 * time.Second})
 }
 
 // A create answered under a delegation that the service then refuses

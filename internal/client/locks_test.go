@@ -8,52 +8,30 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferryfs/ferry/internal/blob/memblob"
 	"github.com/ferryfs/ferry/internal/client"
-	"github.com/ferryfs/ferry/internal/kv/memkv"
 	"github.com/ferryfs/ferry/internal/locks"
 	"github.com/ferryfs/ferry/internal/meta"
 	"github.com/ferryfs/ferry/internal/rpc"
 	"github.com/ferryfs/ferry/internal/service"
 )
 
-// serve runs a service over meta on the in-memory store on a loopback
-// listener and returns its address and a file in it.
+// serveLocks runs a service with one file in it, and returns its address
+// and the file.
 func serveLocks(t *testing.T) (rpc.Addr, uint64) {
 	t.Helper()
-	ctx := context.Background()
-	store := memkv.New()
-	if err := meta.Format(ctx, store, meta.FormatOptions{BlockSize: 1 << 20, UUID: "locks"}); err != nil {
-		t.Fatal(err)
-	}
-	svc := service.New(service.Options{LeasePeriod: 10 * time.Second})
-	fs, err := meta.New(ctx, store, meta.Options{OnCommit: svc.OnCommit, KeepOrphans: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc.Configure(memblob.New(), 1<<20, "locks")
-	if err := svc.Attach(ctx, fs); err != nil {
-		t.Fatal(err)
-	}
-	f, err := fs.Create(ctx, meta.Root, meta.RootIno, "f", 0o644, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fs.Release(ctx, f.Ino); err != nil {
-		t.Fatal(err)
-	}
-	srv := rpc.NewServer(rpc.ServerOptions{Accept: svc.Accept})
-	ln, err := rpc.Listen(rpc.Addr{Scheme: "tcp", Host: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		svc.Close()
-		fs.Close()
+	var ino uint64
+	addr := serveOn(t, nil, service.Options{LeasePeriod: 10 * time.Second}, func(fs *meta.FS) {
+		ctx := context.Background()
+		f, err := fs.Create(ctx, meta.Root, meta.RootIno, "f", 0o644, 0)
+		if err == nil {
+			err = fs.Release(ctx, f.Ino)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ino = f.Ino
 	})
-	return rpc.Addr{Scheme: "tcp", Host: ln.Addr().String()}, f.Ino
+	return addr, ino
 }
 
 func connect(t *testing.T, a rpc.Addr) *client.Client {
