@@ -240,17 +240,20 @@ func (t *tx) applyUsage() error {
 	return nil
 }
 
+// usageBase reads the usage base record (zero if there is none).
+func (r reader) usageBase() (usage, error) {
+	p, ok, err := r.get(usageKey())
+	if err != nil || !ok {
+		return usage{}, err
+	}
+	return decodeUsage(p)
+}
+
 // sumUsage adds the usage base and the deltas not folded into it. It
 // returns the base, the sum, and the highest delta id seen.
 func (r reader) sumUsage() (base, sum usage, last uint64, err error) {
-	p, ok, err := r.get(usageKey())
-	if err != nil {
+	if base, err = r.usageBase(); err != nil {
 		return base, sum, 0, err
-	}
-	if ok {
-		if base, err = decodeUsage(p); err != nil {
-			return base, sum, 0, err
-		}
 	}
 	sum, last = base, base.Upto
 	// Deltas folded earlier are deleted; starting past them keeps the
@@ -276,12 +279,12 @@ func (fs *FS) foldUsage(ctx context.Context, set *usage) error {
 	// in flight, or a late one would land under the base and be lost.
 	floor := fs.usageFloor()
 	return fs.update(ctx, func(t *tx) error {
-		base, _, _, err := t.sumUsage()
+		base, err := t.usageBase()
 		if err != nil {
 			return err
 		}
-		if floor <= base.Upto {
-			return nil
+		if set == nil && floor <= base.Upto {
+			return nil // nothing new to fold
 		}
 		sum := base
 		var keys [][]byte
@@ -304,7 +307,7 @@ func (fs *FS) foldUsage(ctx context.Context, set *usage) error {
 		for _, k := range keys {
 			t.t.Delete(k)
 		}
-		sum.Upto = floor
+		sum.Upto = max(floor, base.Upto)
 		t.put(usageKey(), sum.encode())
 		return nil
 	})
