@@ -93,12 +93,13 @@ func (h *handler) run(ctx context.Context, op wire.Op, payload []byte) []byte {
 	const maxReads = 8
 	for attempt := 1; ; attempt++ {
 		snap, delegated := h.s.snapshot()
-		if delegated {
+		if delegated && attempt == 1 {
+			// Delegations handed out after this are recalled below
+			// (held), so one look before the first run is enough.
 			h.recallDelegations(ctx, op, req)
 		}
 		cs := &callState{}
 		reply, grants, err := h.serve(withCall(ctx, cs), op, req)
-		h.present(op, req, reply, grants, err)
 		if len(cs.changes) > 0 && !h.s.opts.Async {
 			if serr := h.s.durable(ctx); serr != nil && err == nil {
 				err = serr
@@ -116,6 +117,8 @@ func (h *handler) run(ctx context.Context, op wire.Op, payload []byte) []byte {
 			}
 			h.selfRecall(append(raced, held...)) // ahead of the reply
 		}
+		// Only the run whose reply goes out records what it handed out.
+		h.present(op, req, reply, grants, err)
 		if err != nil {
 			return errReply(err)
 		}

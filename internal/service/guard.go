@@ -68,6 +68,20 @@ func (h *handler) admit(ctx context.Context, op wire.Op, req wire.Message) (wire
 	if r, ok := req.(*wire.SetAttr); ok && r.In.Valid&(meta.SetUID|meta.SetGID) != 0 {
 		r.In.UID, r.In.GID = ex.IDs.owner(r.In.UID, r.In.GID)
 	}
+	// Inode numbers only need mapping and checking under a subdirectory
+	// export: the whole volume is every client's.
+	if s.subtree() {
+		if err := h.contain(ctx, op, req); err != nil {
+			return nil, err
+		}
+	}
+	return nil, h.dataRights(ctx, op, req)
+}
+
+// contain maps the inode numbers req names to the volume's and refuses
+// those outside the export.
+func (h *handler) contain(ctx context.Context, op wire.Op, req wire.Message) error {
+	s := h.s
 	var buf [2]*uint64
 	inos := inosOf(req, &buf)
 	for _, p := range inos {
@@ -79,13 +93,13 @@ func (h *handler) admit(ctx context.Context, op wire.Op, req wire.Message) (wire
 	case wire.OpHold:
 		if !s.reclaiming(h.sess.id) {
 			if err := h.inside(ctx, op, *inos[0], false); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	default:
 		for _, p := range inos {
 			if err := h.inside(ctx, op, *p, false); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
@@ -93,10 +107,10 @@ func (h *handler) admit(ctx context.Context, op wire.Op, req wire.Message) (wire
 		if r.Parent == s.root {
 			r.Name = "." // the export's root is its own parent
 		} else if err := h.inside(ctx, op, r.Parent, true); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return nil, h.dataRights(ctx, op, req)
+	return nil
 }
 
 // reclaiming reports whether a session from before a restart has yet to
